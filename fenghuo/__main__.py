@@ -1,0 +1,3 @@
+from fenghuo.cli import main
+
+main()

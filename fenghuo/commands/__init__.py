@@ -1,0 +1,1 @@
+"""One module per subcommand; ``fenghuo.cli`` imports a module only when its command runs."""
