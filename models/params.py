@@ -74,6 +74,12 @@ class EvergreeningParams(_Section):
 class MultiLenderParams(_Section):
     min_lenders: int = Field(5, ge=2)
     window_days: float = Field(7.0, gt=0)
+    warmup_hours: float = Field(
+        24.0,
+        ge=0,
+        description="originations this soon after the lender's first record re-report the book",
+    )
+    max_loans: int = Field(64, ge=2, description="recent originations kept per borrower")
 
 
 class VenueParams(_Section):
@@ -94,6 +100,38 @@ class RegionalClusterParams(_Section):
     categories: tuple[str, ...] = ("delinquency_spike", "compensation_spike", "guarantee_contagion")
 
 
+class GuaranteeNetworkParams(_Section):
+    """guarantee_circle and guarantee_contagion over the guarantor -> debtor graph."""
+
+    circle_guarantor_types: tuple[str, ...] = ("enterprise", "individual")
+    max_cycle_length: int = Field(8, ge=2, description="guarantors in a reported cycle")
+    max_search_nodes: int = Field(2000, ge=10, description="nodes one search may visit")
+    contagion_depth: int = Field(4, ge=1, description="guarantor levels the distress reaches")
+    contagion_decay: float = Field(
+        0.5, gt=0, le=1, description="relative impact on a guarantor whose net assets are unknown"
+    )
+    contagion_min_exposure: float = Field(5_000_000.0, ge=0, description="CNY at risk")
+    contagion_min_nodes: int = Field(3, ge=1, description="guarantors reached")
+
+
+class WashTradeParams(_Section):
+    """wash_trade: same owner on both sides, or a small cycle of accounts."""
+
+    window_hours: float = Field(72.0, gt=0)
+    min_cycle_accounts: int = Field(2, ge=2)
+    max_cycle_accounts: int = Field(4, ge=2)
+    quantity_tolerance: float = Field(0.02, ge=0, lt=1, description="relative to the new trade")
+    price_tolerance: float = Field(0.05, ge=0, lt=1, description="relative to the new trade")
+    max_trades: int = Field(256, ge=4, description="recent trades kept per product")
+
+
+class NetworkParams(_Section):
+    """Cross-entity detectors (models/network)."""
+
+    guarantee: GuaranteeNetworkParams = GuaranteeNetworkParams()
+    wash_trade: WashTradeParams = WashTradeParams()
+
+
 class DetectorParams(_Section):
     """All detector parameters; ``version`` is stamped on every finding's detector."""
 
@@ -107,3 +145,4 @@ class DetectorParams(_Section):
     venue: VenueParams = VenueParams()
     escalation: EscalationParams = EscalationParams()
     regional_cluster: RegionalClusterParams = RegionalClusterParams()
+    network: NetworkParams = NetworkParams()
