@@ -132,6 +132,74 @@ class NetworkParams(_Section):
     wash_trade: WashTradeParams = WashTradeParams()
 
 
+class BaselineParams(_Section):
+    """A per-entity baseline judged over a trailing window of event-time buckets.
+
+    The level is an EWMA of the per-bucket rate (count / exposure); the scale is an EWMA of the
+    absolute deviation of the trailing-window sum, floored by the Poisson standard deviation.
+    """
+
+    bucket_hours: float = Field(1.0, gt=0, description="event-time bucket length")
+    window_hours: float = Field(24.0, gt=0, description="trailing window judged (whole buckets)")
+    half_life_hours: float = Field(168.0, gt=0, description="EWMA half-life of level and scale")
+    warmup_hours: float = Field(
+        24.0, ge=0, description="since the entity's first event: the re-reported book, not judged"
+    )
+    min_baseline_hours: float = Field(48.0, ge=0, description="learning after warm-up")
+    min_events: int = Field(5, ge=0, description="events seen in the baseline before judging")
+    z_threshold: float = Field(5.0, gt=0, description="robust z of the window sum to fire")
+    min_ratio: float = Field(2.0, ge=1, description="observed / expected to fire")
+    min_excess: float = Field(5.0, ge=0, description="observed − expected (events) to fire")
+    clear_z: float = Field(2.0, ge=0, description="cleared below this z ...")
+    clear_ratio: float = Field(1.5, ge=1, description="... or below this ratio")
+    repeat_hours: float = Field(24.0, gt=0, description="repeat a finding while it holds")
+    winsor_z: float = Field(3.0, gt=0, description="clip bucket updates at level + z·scale")
+
+
+class LendingSurgeParams(BaselineParams):
+    """Originations of new business; the amount is judged beside the count when enabled."""
+
+    min_ratio: float = Field(3.0, ge=1)
+    use_amount: bool = True
+
+
+class VolumeParams(BaselineParams):
+    """Traded quantity per product (``metric="quantity"``) or the number of trades."""
+
+    metric: str = Field("quantity", pattern="^(quantity|trades)$")
+    min_ratio: float = Field(3.0, ge=1)
+    min_excess: float = Field(5.0, ge=0, description="trades above expected (both metrics)")
+
+
+class PriceParams(_Section):
+    """price_manipulation: a window move far outside the product's robust volatility, with a
+    few owners on the driving side (buyers of a rise, sellers of a fall)."""
+
+    bucket_hours: float = Field(1.0, gt=0)
+    window_hours: float = Field(24.0, gt=0)
+    half_life_hours: float = Field(168.0, gt=0)
+    warmup_hours: float = Field(24.0, ge=0)
+    min_baseline_hours: float = Field(48.0, ge=0)
+    min_trades: int = Field(5, ge=1, description="trades in the window")
+    z_threshold: float = Field(5.0, gt=0, description="|log move| / robust volatility")
+    min_move: float = Field(0.10, ge=0, description="absolute log move, whatever the volatility")
+    max_accounts: int = Field(3, ge=1, description="owners that drive the move")
+    min_share: float = Field(0.6, gt=0, le=1, description="their share of the driving side")
+    clear_z: float = Field(2.0, ge=0)
+    repeat_hours: float = Field(24.0, gt=0)
+    max_owners: int = Field(48, ge=4, description="owners tracked per bucket (space-saving)")
+
+
+class StatsParams(_Section):
+    """Statistical detectors: one baseline section per category."""
+
+    delinquency_spike: BaselineParams = BaselineParams()
+    compensation_spike: BaselineParams = BaselineParams()
+    lending_surge: LendingSurgeParams = LendingSurgeParams()
+    volume_anomaly: VolumeParams = VolumeParams()
+    price_manipulation: PriceParams = PriceParams()
+
+
 class DetectorParams(_Section):
     """All detector parameters; ``version`` is stamped on every finding's detector."""
 
@@ -145,4 +213,5 @@ class DetectorParams(_Section):
     venue: VenueParams = VenueParams()
     escalation: EscalationParams = EscalationParams()
     regional_cluster: RegionalClusterParams = RegionalClusterParams()
+    stats: StatsParams = StatsParams()
     network: NetworkParams = NetworkParams()
