@@ -1,0 +1,141 @@
+"""The worker's configuration: one root ``BaseSettings`` with a plain ``BaseModel`` per section.
+
+Sources, strongest first: keyword arguments, environment (``FENGHUO_<SECTION>__<KEY>``), the
+TOML file (``deploy/config/fenghuo.toml`` or the path in ``FENGHUO_CONFIG``), then the defaults
+below, which run the whole pipeline on one laptop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from alerts.config import AlertsConfig
+from models.ml.config import MLConfig
+
+log = logging.getLogger(__name__)
+
+#: The repository (or installed tree) root: relative paths in the config are resolved from here.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = PROJECT_ROOT / "deploy" / "config" / "fenghuo.toml"
+CONFIG_ENV = "FENGHUO_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TopicConfig(_Section):
+    """One topic: its base name (the suffix is added on top) and partition count."""
+
+    name: str = Field(min_length=1)
+    partitions: int = Field(ge=1)
+
+
+class TopicsSection(_Section):
+    """Every topic the worker reads or writes; dead-letter topics are ``<feed name>.dlq``."""
+
+    institutions: TopicConfig = TopicConfig(name="institutions", partitions=4)
+    loans: TopicConfig = TopicConfig(name="loans", partitions=4)
+    guarantees: TopicConfig = TopicConfig(name="guarantees", partitions=4)
+    trades: TopicConfig = TopicConfig(name="trades", partitions=4)
+    loans_by_borrower: TopicConfig = TopicConfig(name="loans-by-borrower", partitions=4)
+    #: The guarantee graph must be whole in one place, hence one partition.
+    guarantee_network: TopicConfig = TopicConfig(name="guarantee-network", partitions=1)
+    #: Composite detectors (regional clusters) need findings of all institutions together.
+    findings: TopicConfig = TopicConfig(name="findings", partitions=1)
+    alerts: TopicConfig = TopicConfig(name="alerts", partitions=4)
+    dead_letter_partitions: int = Field(1, ge=1)
+
+
+class KafkaSection(_Section):
+    bootstrap: str = "127.0.0.1:19092"
+    app_id: str = "fenghuo-worker"
+    #: Appended to every topic name, so tests can run isolated on a shared broker.
+    topic_suffix: str = ""
+    replication_factor: int = Field(1, ge=1)
+    topics: TopicsSection = TopicsSection()
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+
+class InputSection(_Section):
+    """Limits on what the worker accepts from the feeds."""
+
+    max_event_bytes: int = Field(64 * 1024, ge=256)
+    #: Recent event ids remembered per partition to skip resent events.
+    recent_ids_per_partition: int = Field(50_000, ge=1)
+    #: How long a business event of a not-yet-known institution waits for the registry to
+    #: catch up before it is judged (seconds).
+    registry_wait_seconds: float = Field(5.0, ge=0)
+
+
+class RulesSection(_Section):
+    path: Path = Path("deploy/config/rules.yaml")
+
+
+class MetricsSection(_Section):
+    #: Port of the Prometheus endpoint; 0 turns it off.
+    port: int = Field(9464, ge=0, le=65535)
+    interval_seconds: float = Field(10.0, gt=0)
+
+
+class WorkerSettings(BaseSettings):
+    """Everything the stream worker needs; each package owns its section's defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FENGHUO_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    kafka: KafkaSection = KafkaSection()
+    input: InputSection = InputSection()
+    rules: RulesSection = RulesSection()
+    alerts: AlertsConfig = AlertsConfig()
+    ml: MLConfig = MLConfig()
+    metrics: MetricsSection = MetricsSection()
+    #: Seconds between alert lifecycle ticks (resolving quiet alerts, retrying deliveries).
+    tick_interval_seconds: float = Field(30.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+        return (init_settings, env_settings, toml)
+
+    def topic(self, name: str) -> str:
+        """The real name of a configured topic (``loans`` -> ``loans`` + suffix)."""
+        config: TopicConfig = getattr(self.kafka.topics, name)
+        return config.name + self.kafka.topic_suffix
+
+    def masked(self) -> dict[str, Any]:
+        """The effective configuration with secrets masked, for the start-up log line."""
+        return self.model_dump(mode="json")
+
+
+def config_path() -> Path:
+    """The TOML file in force: ``FENGHUO_CONFIG`` or the shipped default."""
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else DEFAULT_CONFIG
+
+
+def resolve(path: Path) -> Path:
+    """A configured path: absolute as given, relative ones from the project root."""
+    return path if path.is_absolute() else PROJECT_ROOT / path
