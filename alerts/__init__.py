@@ -1,1 +1,60 @@
-"""alerts"""
+"""Findings -> alerts: dedup, routing, lifecycle, durable store (SQLAlchemy), metrics.
+
+pipeline = AlertPipeline.from_config(AlertsConfig())
+for change in pipeline.handle(finding):
+    publish(change.dedup_key, change.cloudevent())
+"""
+
+from alerts.alert import ACTIVE_STATUSES, Alert, AlertChange, AlertStatus, ChangeKind
+from alerts.config import AlertsConfig, StoreConfig
+from alerts.dedup import dedup_key, finding_key
+from alerts.errors import (
+    AlertNotFound,
+    AlertsError,
+    InvalidCursor,
+    InvalidTransition,
+    RoutingConfigError,
+    StoreConflict,
+)
+from alerts.metrics import AlertMetrics
+from alerts.pipeline import AlertPipeline
+from alerts.routing import RouteMatch, RoutingTree, routing_labels
+from alerts.store import (
+    AlertFilter,
+    AlertRepository,
+    HistoryEntry,
+    OutboxItem,
+    Page,
+    make_engine,
+    migrate,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Alert",
+    "AlertChange",
+    "AlertFilter",
+    "AlertMetrics",
+    "AlertNotFound",
+    "AlertPipeline",
+    "AlertRepository",
+    "AlertStatus",
+    "AlertsConfig",
+    "AlertsError",
+    "ChangeKind",
+    "HistoryEntry",
+    "InvalidCursor",
+    "InvalidTransition",
+    "OutboxItem",
+    "Page",
+    "RouteMatch",
+    "RoutingConfigError",
+    "RoutingTree",
+    "StoreConfig",
+    "StoreConflict",
+    "dedup_key",
+    "finding_key",
+    "make_engine",
+    "migrate",
+    "routing_labels",
+]

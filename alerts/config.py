@@ -1,0 +1,52 @@
+"""The ``alerts`` sections of the worker's and API's settings (plain ``BaseModel``s).
+
+Only each process's root class is a ``BaseSettings``; it embeds these, so
+``FENGHUO_ALERTS__QUIET_PERIOD=PT6H`` or ``FENGHUO_ALERTS__STORE__URL=…`` override them.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+def default_store_url() -> str:
+    """SQLite file ``fenghuo.db`` in the runtime folder (``var/`` or ``$FENGHUO_VAR_DIR``)."""
+    var_dir = Path(os.environ.get("FENGHUO_VAR_DIR", "var"))
+    return f"sqlite:///{(var_dir / 'fenghuo.db').as_posix()}"
+
+
+class StoreConfig(BaseModel):
+    """Where alerts live: SQLite (embedded default, WAL) or PostgreSQL (``postgresql+psycopg://``).
+
+    ``sqlite://`` is an in-memory store (backtests, tests). A password in the URL is masked in
+    logs; ``password`` (a ``SecretStr``), when set, replaces the one in the URL.
+    """
+
+    url: str = Field(default_factory=default_store_url)
+    password: SecretStr | None = None
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1)
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+    migrate: bool = True
+
+
+class AlertsConfig(BaseModel):
+    """How findings become alerts.
+
+    ``quiet_period``: an alert with no new occurrence for this long resolves. ``quiet_clock``
+    says which clock measures it: ``event`` (default) compares ``last_seen`` with the latest
+    event time the pipeline has handled, so a history replayed faster than real time resolves
+    exactly as it would have live; ``wall`` compares it with the ``now`` given to ``tick``.
+    """
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    routing_file: Path = Path("deploy/config/routing.yaml")
+    quiet_period: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
+    quiet_clock: Literal["event", "wall"] = "event"
+    max_event_ids: int = Field(default=50, ge=2, le=10_000)
+    outbox: bool = True

@@ -1,0 +1,263 @@
+"""``AlertPipeline``: findings in, alert changes out, each change stored with its deliveries.
+
+One transaction per call: the alert, its new event ids, the audit line and the outbox rows for
+its receivers commit together (transactional outbox), so a crash never leaves an alert without
+its deliveries or a delivery without its alert. Findings whose event ids were all seen before
+change nothing, which makes a replayed stream or a second ingest harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alerts.alert import Alert, AlertChange, AlertStatus, ChangeKind, utc
+from alerts.config import AlertsConfig
+from alerts.dedup import (
+    finding_event_ids,
+    finding_key,
+    merge,
+    open_alert,
+    quiet_expired,
+    resolve,
+)
+from alerts.errors import StoreConflict
+from alerts.metrics import AlertMetrics
+from alerts.routing import RoutingTree
+from alerts.store import AlertRepository, make_engine, migrate, writer
+from models import Finding
+
+log = logging.getLogger(__name__)
+
+#: The actor the audit trail names for what the pipeline itself does.
+PIPELINE_ACTOR = "fenghuo"
+_RETRIES = 3
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertPipeline:
+    """Dedup, route and store alerts; ``tick`` resolves alerts whose quiet period has elapsed."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        routing: RoutingTree,
+        config: AlertsConfig | None = None,
+        metrics: AlertMetrics | None = None,
+        clock: Callable[[], datetime] = _wall_clock,
+    ) -> None:
+        self.engine = engine
+        self.routing = routing
+        self.config = config or AlertsConfig()
+        self.metrics = metrics
+        self._clock = clock
+        self._writer = writer(engine)
+        self._watermark: datetime | None = None
+        self._watermark_loaded = False
+
+    @classmethod
+    def from_config(
+        cls,
+        config: AlertsConfig,
+        *,
+        metrics: AlertMetrics | None = None,
+        clock: Callable[[], datetime] = _wall_clock,
+    ) -> AlertPipeline:
+        """Load and validate the routing tree, open (and migrate) the store."""
+        routing = RoutingTree.from_file(config.routing_file)
+        engine = make_engine(config.store)
+        if config.store.migrate:
+            migrate(engine)
+        return cls(engine=engine, routing=routing, config=config, metrics=metrics, clock=clock)
+
+    @property
+    def watermark(self) -> datetime | None:
+        """The latest event time handled (the event clock of the quiet period)."""
+        return self._watermark
+
+    def handle(self, finding: Finding) -> list[AlertChange]:
+        return self.handle_batch([finding])
+
+    def handle_batch(self, findings: Iterable[Finding]) -> list[AlertChange]:
+        """Apply findings in order, in one transaction (faster for backtests and ingest)."""
+        batch = list(findings)
+        if not batch:
+            return []
+        changes = self._transact(lambda repo, now: self._apply_all(repo, batch, now))
+        for finding in batch:
+            self._advance(finding.event_time)
+        return changes
+
+    def tick(self, now: datetime | None = None) -> list[AlertChange]:
+        """Resolve the alerts that were quiet for longer than ``quiet_period``.
+
+        The event clock (default) is the latest event time handled, so ``now`` only matters
+        with ``quiet_clock = "wall"``.
+        """
+        self._load_watermark()
+        clock = utc(now or self._clock()) if self.config.quiet_clock == "wall" else self._watermark
+        if clock is None:
+            return []
+        before = clock - self.config.quiet_period
+        changes: list[AlertChange] = []
+        while True:
+            done = self._transact(lambda repo, at: self._resolve_quiet(repo, before, at))
+            changes.extend(done)
+            if len(done) < _TICK_BATCH:
+                return changes
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- internals ------------------------------------------------------------------------
+    def _transact(
+        self, work: Callable[[AlertRepository, datetime], list[AlertChange]]
+    ) -> list[AlertChange]:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                with Session(self._writer) as session, session.begin():
+                    changes = work(AlertRepository(session), utc(self._clock()))
+            except IntegrityError as exc:
+                # Another writer opened the same dedup key (or saw the same event) first.
+                log.warning("alert write collided (attempt %d): %s", attempt, exc.orig)
+                continue
+            self._count(changes)
+            return changes
+        raise StoreConflict(f"alert write still colliding after {_RETRIES} attempts")
+
+    def _apply_all(
+        self, repo: AlertRepository, findings: list[Finding], now: datetime
+    ) -> list[AlertChange]:
+        changes: list[AlertChange] = []
+        for finding in findings:
+            changes.extend(self._apply(repo, finding, now))
+        return changes
+
+    def _apply(self, repo: AlertRepository, finding: Finding, now: datetime) -> list[AlertChange]:
+        key = finding_key(finding)
+        event_ids = finding_event_ids(finding)
+        seen = repo.seen_event_ids(key, event_ids)
+        new_ids = tuple(e for e in event_ids if e not in seen)
+        if not new_ids:
+            return []
+        at = utc(finding.event_time)
+        changes: list[AlertChange] = []
+        current = repo.active(key, for_update=True)
+        quiet = self.config.quiet_period
+        clock = at if self.config.quiet_clock == "event" else now
+        if current is not None and quiet_expired(current, clock=clock, quiet_period=quiet):
+            closed = resolve(current, at=current.last_seen + quiet, now=now)
+            changes.append(self._store(repo, current, closed, "resolved", now, {"quiet": True}))
+            current = None
+        if finding.cleared:
+            if current is not None:
+                closed = resolve(current, at=at, now=now)
+                detail = {"cleared_by": finding.detector.name, "event_ids": list(new_ids)}
+                changes.append(self._store(repo, current, closed, "resolved", now, detail))
+                repo.record_events(closed, new_ids, event_time=at, now=now)
+            return changes
+        size = self.config.max_event_ids
+        if current is None:
+            alert = open_alert(finding, event_ids=new_ids, max_event_ids=size, now=now)
+            alert = replace(alert, routes=tuple(self.routing.route(alert)))
+            changes.append(self._store(repo, None, alert, "opened", now, {}))
+        else:
+            merged = merge(current, finding, event_ids=new_ids, max_event_ids=size, now=now)
+            routes = tuple(dict.fromkeys(current.routes + tuple(self.routing.route(merged))))
+            alert = replace(merged, routes=routes)
+            changes.append(self._store(repo, current, alert, "updated", now, {}))
+        repo.record_events(alert, new_ids, event_time=at, now=now)
+        return changes
+
+    def _store(
+        self,
+        repo: AlertRepository,
+        before: Alert | None,
+        after: Alert,
+        kind: ChangeKind,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> AlertChange:
+        """Save the alert; audit and queue deliveries for the changes people must hear about.
+
+        Openings and resolutions always notify; an update notifies only when it raises the
+        severity or reaches new receivers (the occurrences themselves are in alert_events).
+        """
+        repo.save(after)
+        notify = kind != "updated" or (
+            before is not None
+            and (after.severity.rank > before.severity.rank or after.routes != before.routes)
+        )
+        if notify:
+            if kind == "updated" and before is not None:
+                detail = {**detail, "severity": [str(before.severity), str(after.severity)]}
+                detail["routes_added"] = [r for r in after.routes if r not in before.routes]
+            repo.add_history(
+                after,
+                action=kind,
+                actor=PIPELINE_ACTOR,
+                at=now,
+                from_status=str(before.status) if before else None,
+                detail=detail,
+            )
+            muted = AlertStatus.SUPPRESSED in (after.status, before.status if before else None)
+            if self.config.outbox and not muted:
+                repo.enqueue(after, kind=kind, receivers=self._targets(after), now=now)
+        return AlertChange(kind, after)
+
+    def _targets(self, alert: Alert) -> list[tuple[str, str]]:
+        """(receiver, notification group) for each of the alert's routes."""
+        groups = {m.receiver: m.route.group_key(alert) for m in self.routing.matches(alert)}
+        fallback = self.routing.root.group_key(alert)
+        return [(r, groups.get(r, fallback)) for r in alert.routes]
+
+    def _resolve_quiet(
+        self, repo: AlertRepository, before: datetime, now: datetime
+    ) -> list[AlertChange]:
+        quiet = self.config.quiet_period
+        changes = []
+        for alert in repo.quiet_since(before, limit=_TICK_BATCH):
+            closed = resolve(alert, at=alert.last_seen + quiet, now=now)
+            changes.append(self._store(repo, alert, closed, "resolved", now, {"quiet": True}))
+        return changes
+
+    def _count(self, changes: list[AlertChange]) -> None:
+        if self.metrics is None:
+            return
+        for change in changes:
+            category = str(change.alert.category)
+            if change.kind == "opened":
+                self.metrics.opened.labels(category, str(change.alert.severity)).inc()
+            elif change.kind == "resolved":
+                self.metrics.resolved.labels(category).inc()
+            else:
+                self.metrics.deduplicated.labels(category).inc()
+
+    def _advance(self, event_time: datetime) -> None:
+        self._load_watermark()
+        at = utc(event_time)
+        if self._watermark is None or at > self._watermark:
+            self._watermark = at
+
+    def _load_watermark(self) -> None:
+        if not self._watermark_loaded:
+            with Session(self.engine) as session:
+                stored = AlertRepository(session).latest_event_time()
+            if stored is not None and (self._watermark is None or stored > self._watermark):
+                self._watermark = stored
+            self._watermark_loaded = True
+
+
+#: Alerts resolved per transaction by ``tick``.
+_TICK_BATCH = 500

@@ -1,0 +1,28 @@
+"""The durable alert store: SQLAlchemy 2 tables, engine factory, migrations and repository."""
+
+from alerts.store.engine import make_engine, writer
+from alerts.store.migrate import current_revision, head_revision, migrate
+from alerts.store.repository import (
+    AlertFilter,
+    AlertRepository,
+    HistoryEntry,
+    OutboxItem,
+    Page,
+    alert_from_row,
+)
+from alerts.store.tables import metadata
+
+__all__ = [
+    "AlertFilter",
+    "AlertRepository",
+    "HistoryEntry",
+    "OutboxItem",
+    "Page",
+    "alert_from_row",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "metadata",
+    "migrate",
+    "writer",
+]

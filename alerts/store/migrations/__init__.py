@@ -1,0 +1,1 @@
+"""Alembic migrations of the alert store (a package so installs ship them)."""

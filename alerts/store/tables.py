@@ -1,0 +1,171 @@
+"""The alert store's tables (SQLAlchemy 2 Core): one schema for SQLite and PostgreSQL.
+
+Times are stored in UTC. Indexes serve the API's filters, each ending in the page order
+(``last_seen`` or ``first_seen``, then ``alert_id``), so a filtered page is an index range scan.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ID = 64
+KEY = 512
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime in, an aware UTC datetime out, on SQLite (naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(ID), primary_key=True),
+    Column("dedup_key", String(KEY), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("feed", String(20), nullable=False),
+    Column("detector_kind", String(20), nullable=False),
+    Column("detector_name", String(100), nullable=False),
+    Column("detector_version", String(40), nullable=False),
+    Column("entity_type", String(30), nullable=False),
+    Column("entity_id", String(256), nullable=False),
+    Column("institution_id", String(128)),
+    Column("institution_type", String(30)),
+    Column("region_code", String(6)),
+    Column("routes", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("event_ids", JSON, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("assignee", String(128)),
+    Column("escalation_level", Integer, nullable=False, server_default=text("0")),
+    Column("false_positive", Boolean, nullable=False, server_default=text("false")),
+    Column("acknowledged_at", UTCDateTime),
+    # One active alert per dedup key: the database enforces what the pipeline assumes.
+    Index(
+        "uq_alerts_active_dedup_key",
+        "dedup_key",
+        unique=True,
+        sqlite_where=text("status <> 'resolved'"),
+        postgresql_where=text("status <> 'resolved'"),
+    ),
+    Index("ix_alerts_dedup_key", "dedup_key"),
+    Index("ix_alerts_last_seen", "last_seen", "alert_id"),
+    Index("ix_alerts_first_seen", "first_seen", "alert_id"),
+    Index("ix_alerts_status_last_seen", "status", "last_seen", "alert_id"),
+    Index("ix_alerts_category_last_seen", "category", "last_seen", "alert_id"),
+    Index("ix_alerts_severity_last_seen", "severity", "last_seen", "alert_id"),
+    Index("ix_alerts_feed_last_seen", "feed", "last_seen", "alert_id"),
+    Index("ix_alerts_institution_last_seen", "institution_id", "last_seen", "alert_id"),
+    Index("ix_alerts_institution_type_last_seen", "institution_type", "last_seen", "alert_id"),
+    Index("ix_alerts_region_last_seen", "region_code", "last_seen", "alert_id"),
+)
+
+#: Receivers of each alert, so agency scoping ("alerts routed to eic") is an indexed join.
+alert_routes = Table(
+    "alert_routes",
+    metadata,
+    Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), primary_key=True),
+    Column("receiver", String(64), primary_key=True),
+    Index("ix_alert_routes_receiver", "receiver", "alert_id"),
+)
+
+#: Every event id seen per dedup key: a replayed event finds itself here and changes nothing.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("dedup_key", String(KEY), primary_key=True),
+    Column("event_id", String(256), primary_key=True),
+    Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), nullable=False),
+    Column("event_time", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_alert_events_alert_id", "alert_id"),
+)
+
+#: Audit trail: who did what to which alert, when (the pipeline is actor ``fenghuo``).
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20)),
+    Column("revision", Integer, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_alert_history_alert_id", "alert_id", "id"),
+)
+
+#: Transactional outbox: written with the alert change, drained by the delivery workers.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("receiver", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("group_key", String(KEY), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("alert_id", "revision", "receiver"),
+    Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+)
