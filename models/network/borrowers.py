@@ -130,23 +130,24 @@ class MultiLenderBorrowing(Detector):
 def _window_completed_by(
     loans: list[list[Any]], entry: list[Any], window: float, min_lenders: int
 ) -> list[list[Any]] | None:
-    """The loans of a window holding ``entry`` in which its lender is new and the threshold met.
+    """The loans of a window holding ``entry`` with ``min_lenders`` lenders, if its lender is new.
 
-    Tries every window start from ``window`` before the entry up to the entry itself, so a loan
-    that arrives late still completes the window it belongs to. ``loans`` is sorted by time.
+    A lender that already lent within a window's length of the entry was counted before, so it
+    reports nothing. Otherwise every window start from ``window`` before the entry up to the
+    entry itself is tried, so a loan that arrives late still completes the window it belongs
+    to. ``loans`` is sorted by time.
     """
     t, lender = entry[_T], entry[_LENDER]
     times = [e[_T] for e in loans]
     lo = bisect.bisect_left(times, t - window)
     hi = bisect.bisect_right(times, t + window)
+    if any(e[_LENDER] == lender and e is not entry for e in loans[lo:hi]):
+        return None
     for i in range(lo, hi):
         start = times[i]
         if start > t:
             break
         members = [e for e in loans[i:hi] if e[_T] <= start + window]
-        others = [e for e in members if e is not entry]
-        if any(e[_LENDER] == lender for e in others):
-            continue  # this lender was already counted in this window
         if len({e[_LENDER] for e in members}) >= min_lenders:
             return members
     return None

@@ -59,13 +59,16 @@ class WashTrade(Detector):
     def detect(
         self, event: Trade, state: dict[str, Any] | None, ctx: Context
     ) -> tuple[dict[str, Any], list[Finding]]:
+        """Judge the trade against the product's recent trades, indexed by seller account."""
         p = self.params.network.wash_trade
-        trades: list[list[Any]] = state["trades"] if state else []
-        if any(kept[_TRADE] == event.trade_id for kept in trades):
-            return {"trades": trades}, []  # a redelivered trade
+        state = state if state is not None else {"sellers": {}, "count": 0}
+        sellers: dict[str, list[list[Any]]] = state["sellers"]
+        own = sellers.get(event.seller_account, [])
+        if any(kept[_TRADE] == event.trade_id for kept in own):
+            return state, []  # a redelivered trade
         if event.buyer_owner_id == event.seller_owner_id:
             # Nothing changed hands: keep it out of the rings, report it on its own.
-            return {"trades": trades}, [self._same_owner(event)]
+            return state, [self._same_owner(event)]
         t = event.event_time.timestamp()
         window = p.window_hours * 3600.0
         entry = [
@@ -79,13 +82,15 @@ class WashTrade(Detector):
             event.seller_owner_id,
             event.buyer_owner_id,
         ]
-        ring = _closing_ring(trades, entry, window, p)
-        bisect.insort(trades, entry, key=lambda e: e[_T])
-        newest = trades[-1][_T]
-        trades = [e for e in trades if e[_T] >= newest - window][-p.max_trades :]
+        ring = _closing_ring(sellers, entry, window, p)
+        bisect.insort(own, entry, key=lambda e: e[_T])
+        sellers[event.seller_account] = own
+        state["count"] += 1
+        if state["count"] > p.max_trades:
+            state["count"] = _sweep(sellers, window, keep=max(1, p.max_trades * 3 // 4))
         if ring is None:
-            return {"trades": trades}, []
-        return {"trades": trades}, [self._circular(event, [entry, *ring])]
+            return state, []
+        return state, [self._circular(event, [entry, *ring])]
 
     def _same_owner(self, event: Trade) -> Finding:
         return Finding(
@@ -138,29 +143,28 @@ class WashTrade(Detector):
 
 
 def _closing_ring(
-    trades: list[list[Any]], entry: list[Any], window: float, p: WashTradeParams
+    sellers: dict[str, list[list[Any]]], entry: list[Any], window: float, p: WashTradeParams
 ) -> list[list[Any]] | None:
     """Earlier legs y -> ... -> x that the new trade x -> y closes into a ring, or None.
 
-    Only trades close in time, quantity and price to the new one are candidates, so the search
-    is a depth-first walk over a handful of legs (at most ``max_cycle_accounts - 1`` deep).
+    A depth-first walk over sales by each account in turn (at most ``max_cycle_accounts - 1``
+    deep), following only legs close in time, quantity and price to the new trade.
     """
     t, qty, price = entry[_T], entry[_QTY], entry[_PRICE]
-    by_seller: dict[str, list[list[Any]]] = {}
-    for leg in trades:
-        if (
-            abs(leg[_T] - t) <= window
-            and abs(leg[_QTY] - qty) <= p.quantity_tolerance * qty
-            and abs(leg[_PRICE] - price) <= p.price_tolerance * price
-        ):
-            by_seller.setdefault(leg[_SELLER], []).append(leg)
-    if not by_seller:
-        return None
-    start, goal = entry[_BUYER], entry[_SELLER]
+    goal = entry[_SELLER]
     max_legs = p.max_cycle_accounts - 1
 
+    def legs_from(account: str) -> list[list[Any]]:
+        return [
+            leg
+            for leg in sellers.get(account, ())
+            if abs(leg[_T] - t) <= window
+            and abs(leg[_QTY] - qty) <= p.quantity_tolerance * qty
+            and abs(leg[_PRICE] - price) <= p.price_tolerance * price
+        ]
+
     def walk(account: str, path: list[list[Any]], seen: set[str]) -> list[list[Any]] | None:
-        for leg in by_seller.get(account, ()):
+        for leg in legs_from(account):
             buyer = leg[_BUYER]
             ring = [*path, leg]
             if buyer == goal:
@@ -174,7 +178,29 @@ def _closing_ring(
                 return found
         return None
 
-    return walk(start, [], {start, goal})
+    return walk(entry[_BUYER], [], {entry[_BUYER], goal})
+
+
+def _sweep(sellers: dict[str, list[list[Any]]], window: float, *, keep: int) -> int:
+    """Drop trades older than a window before the newest, then the oldest beyond ``keep``.
+
+    Runs when the count passes ``max_trades`` and leaves ``keep`` (three quarters of it), so
+    its O(n) cost is spread over many trades. Returns how many trades remain.
+    """
+    newest = max(legs[-1][_T] for legs in sellers.values() if legs)
+    times = sorted(leg[_T] for legs in sellers.values() for leg in legs)
+    cutoff = newest - window
+    if len(times) > keep:
+        cutoff = max(cutoff, times[len(times) - keep])
+    count = 0
+    for account in list(sellers):
+        legs = sellers[account]
+        del legs[: bisect.bisect_left(legs, cutoff, key=lambda e: e[_T])]
+        if legs:
+            count += len(legs)
+        else:
+            del sellers[account]
+    return count
 
 
 def _is_round_trip(legs: list[list[Any]], window: float) -> bool:

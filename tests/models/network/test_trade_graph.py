@@ -8,6 +8,7 @@ from models.detector import Context
 from models.events import Trade
 from models.findings import Finding
 from models.network import WashTrade
+from models.params import DetectorParams, NetworkParams, WashTradeParams
 from models.state import DictRegistry
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -42,8 +43,10 @@ def trade(
     )
 
 
-def run(events: list[Trade]) -> tuple[Any, list[list[Finding]]]:
-    det = WashTrade()
+def run(
+    events: list[Trade], params: DetectorParams | None = None
+) -> tuple[Any, list[list[Finding]]]:
+    det = WashTrade(params=params)
     ctx = Context(registry=DictRegistry())
     state, per_event = None, []
     for event in events:
@@ -129,9 +132,20 @@ def test_legs_running_backwards_in_time_are_not_a_ring() -> None:
 def test_redelivered_trade_is_judged_once() -> None:
     first = trade("A", "B")
     state, _ = run([first, first])
-    assert len(state["trades"]) == 1
+    assert state["count"] == 1
 
 
-def test_old_trades_leave_the_state() -> None:
-    state, _ = run([trade("A", "B", hour=0), trade("C", "D", hour=100)])
-    assert [e[1] for e in state["trades"]] == ["C"]
+def test_state_is_bounded() -> None:
+    params = DetectorParams(network=NetworkParams(wash_trade=WashTradeParams(max_trades=8)))
+    events = [trade(f"S{i}", f"B{i}", hour=i / 10) for i in range(40)]
+    state, _ = run(events, params)
+    assert state["count"] <= 8
+    assert state["count"] == sum(len(legs) for legs in state["sellers"].values())
+    assert "S39" in state["sellers"] and "S0" not in state["sellers"]
+
+
+def test_trades_older_than_the_window_leave_the_state() -> None:
+    params = DetectorParams(network=NetworkParams(wash_trade=WashTradeParams(max_trades=4)))
+    events = [trade("A", "B", hour=0), *(trade(f"S{i}", "X", hour=100 + i) for i in range(4))]
+    state, _ = run(events, params)
+    assert "A" not in state["sellers"]
