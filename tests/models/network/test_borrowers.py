@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.categories import Category, EntityType
-from models.detector import Context
+from models.detector import Context, Partition
+from models.engine import RiskEngine
 from models.events import Institution, Loan
 from models.network import MultiLenderBorrowing
 from models.params import DetectorParams, MultiLenderParams
-from models.state import DictRegistry
+from models.state import DictRegistry, DictStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LIVE = T0 + timedelta(days=3)  # well after the book's warm-up
@@ -156,3 +157,17 @@ def test_old_loans_leave_the_state(ctx: Context) -> None:
     events = [loan("MC-0", LIVE), loan("MC-1", LIVE + timedelta(days=30))]
     state, _ = run(events, ctx)
     assert [e[1] for e in state["loans"]] == ["MC-1"]
+
+
+def test_engine_runs_it_on_loans_rekeyed_by_borrower() -> None:
+    engine = RiskEngine(detectors=[MultiLenderBorrowing()])
+    store, registry = DictStore(), DictRegistry()
+    found = []
+    for i in range(5):
+        event = loan(f"MC-{i}", LIVE + timedelta(hours=i))
+        assert engine.process(event, store=store, registry=registry).findings == []
+        found += engine.process(
+            event, store=store, registry=registry, partition=Partition.BORROWER
+        ).findings
+    assert [f.entity_id for f in found] == ["B-1"]
+    assert len(store.get("multi_lender_borrowing", "B-1")["loans"]) == 5

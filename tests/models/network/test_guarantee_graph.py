@@ -4,12 +4,13 @@ from typing import Any
 import pytest
 
 from models.categories import Category, EntityType, Severity
-from models.detector import Context
+from models.detector import Context, Partition
+from models.engine import RiskEngine
 from models.events import Guarantee, Institution
 from models.findings import Finding
 from models.network import GuaranteeNetwork
 from models.params import DetectorParams, GuaranteeNetworkParams, NetworkParams
-from models.state import DictRegistry
+from models.state import DictRegistry, DictStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -257,3 +258,16 @@ def test_compensation_on_an_unseen_guarantee_still_counts() -> None:
     star = [guarantee(f"E{i}", "D", amount=3_000_000.0) for i in range(1, 3)]
     (f,) = run([*star, compensated("E0", "D", 3_000_000.0, gid="G-new")])[1][-1]
     assert f.evidence["affected_nodes"] == 3
+
+
+def test_engine_keeps_the_graph_in_the_network_partition() -> None:
+    engine = RiskEngine(detectors=[GuaranteeNetwork()])
+    store, registry = DictStore(), DictRegistry()
+    found = []
+    for event in [guarantee("A", "B"), guarantee("B", "A")]:
+        assert engine.process(event, store=store, registry=registry).findings == []
+        found += engine.process(
+            event, store=store, registry=registry, partition=Partition.NETWORK
+        ).findings
+    assert [f.category for f in found] == [Category.GUARANTEE_CIRCLE]
+    assert set(store.get("guarantee_network", "graph")["edges"]) == {"G-A-B", "G-B-A"}
