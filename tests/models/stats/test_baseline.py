@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -119,7 +120,7 @@ def test_long_spike_repeats_at_most_once_per_repeat_period() -> None:
     transitions = feed(s, [2] * 96 + [12] * 72)
     fired = [h for h, tr in transitions if tr is not Transition.CLEAR]
     assert len(fired) <= 1 + 72 // 24
-    assert all(b - a >= 24 for a, b in zip(fired, fired[1:], strict=False))
+    assert all(b - a >= 24 for a, b in itertools.pairwise(fired))
 
 
 def test_baseline_is_frozen_while_alarm_holds() -> None:
