@@ -66,8 +66,10 @@ def test_missing_institution_record_means_no_limit_check() -> None:
 
 
 def test_breach_that_persists_keeps_reporting_the_same_identity() -> None:
-    events = [loan("L1", outstanding=30e6, principal=30e6), loan("L1", event_type="overdue",
-              outstanding=30e6, principal=30e6, days_past_due=5)]  # fmt: skip
+    events = [
+        loan("L1", outstanding=30e6, principal=30e6),
+        loan("L1", event_type="overdue", outstanding=30e6, principal=30e6, days_past_due=5),
+    ]
     found = run(LenderConcentration(), events, registry(MC))
     assert [(f.category, f.entity_id) for fs in found for f in fs] == [
         (Category.BORROWER_CONCENTRATION, "B1")
@@ -77,11 +79,23 @@ def test_breach_that_persists_keeps_reporting_the_same_identity() -> None:
 def test_repayment_back_under_the_limit_clears_the_finding() -> None:
     events = [
         loan("L1", outstanding=30e6, principal=30e6),
-        loan("L1", event_type="repayment", outstanding=10e6, principal=30e6, payment_amount=20e6,
-             event_time="2026-11-03T10:00:00+08:00"),
-        loan("L1", event_type="repayment", outstanding=5e6, principal=30e6, payment_amount=5e6,
-             event_time="2026-11-04T10:00:00+08:00"),
-    ]  # fmt: skip
+        loan(
+            "L1",
+            event_type="repayment",
+            outstanding=10e6,
+            principal=30e6,
+            payment_amount=20e6,
+            event_time="2026-11-03T10:00:00+08:00",
+        ),
+        loan(
+            "L1",
+            event_type="repayment",
+            outstanding=5e6,
+            principal=30e6,
+            payment_amount=5e6,
+            event_time="2026-11-04T10:00:00+08:00",
+        ),
+    ]
     found = run(LenderConcentration(), events, registry(MC))
     assert [f.cleared for f in found[1]] == [True]
     assert found[1][0].severity is Severity.INFO
@@ -96,10 +110,15 @@ def test_unrelated_event_of_the_institution_does_not_repeat_the_finding() -> Non
 
 def test_out_of_order_older_event_does_not_undo_a_newer_balance() -> None:
     events = [
-        loan("L1", event_type="repayment", outstanding=30e6, principal=40e6,
-             event_time="2026-11-05T10:00:00+08:00"),
+        loan(
+            "L1",
+            event_type="repayment",
+            outstanding=30e6,
+            principal=40e6,
+            event_time="2026-11-05T10:00:00+08:00",
+        ),
         loan("L1", outstanding=40e6, principal=40e6, event_time="2026-11-02T10:00:00+08:00"),
-    ]  # fmt: skip
+    ]
     [finding] = last(LenderConcentration(), events, registry(MC))
     assert finding.evidence["borrower_outstanding"] == 30e6
 
@@ -107,9 +126,14 @@ def test_out_of_order_older_event_does_not_undo_a_newer_balance() -> None:
 def test_written_off_loan_leaves_the_exposure() -> None:
     events = [
         loan("L1", outstanding=30e6, principal=30e6),
-        loan("L1", event_type="written_off", outstanding=30e6, principal=30e6,
-             event_time="2026-11-09T10:00:00+08:00"),
-    ]  # fmt: skip
+        loan(
+            "L1",
+            event_type="written_off",
+            outstanding=30e6,
+            principal=30e6,
+            event_time="2026-11-09T10:00:00+08:00",
+        ),
+    ]
     [finding] = last(LenderConcentration(), events, registry(MC))
     assert finding.cleared
 
@@ -135,9 +159,16 @@ def test_related_total_clears_when_a_related_loan_is_repaid() -> None:
     events = [
         loan("L1", borrower_id="R1", related_party=True, outstanding=9e6, principal=9e6),
         loan("L2", borrower_id="R2", related_party=True, outstanding=7e6, principal=7e6),
-        loan("L2", borrower_id="R2", related_party=True, event_type="repayment", outstanding=0.0,
-             principal=7e6, event_time="2026-11-03T10:00:00+08:00"),
-    ]  # fmt: skip
+        loan(
+            "L2",
+            borrower_id="R2",
+            related_party=True,
+            event_type="repayment",
+            outstanding=0.0,
+            principal=7e6,
+            event_time="2026-11-03T10:00:00+08:00",
+        ),
+    ]
     found = run(LenderConcentration(), events, reg)
     assert [f.cleared for f in found[2]] == [True]
 
@@ -165,16 +196,25 @@ def test_guarantee_related_debtors_together_above_fifteen_percent_name_the_guara
 def test_guarantee_released_clears_the_debtor_finding() -> None:
     events = [
         guarantee(outstanding=12e6, amount=12e6),
-        guarantee(event_type="released", outstanding=0.0, amount=12e6,
-                  event_time="2026-11-05T10:00:00+08:00"),
-    ]  # fmt: skip
+        guarantee(
+            event_type="released",
+            outstanding=0.0,
+            amount=12e6,
+            event_time="2026-11-05T10:00:00+08:00",
+        ),
+    ]
     [finding] = last(GuaranteeConcentration(), events, registry(GT))
     assert finding.cleared
 
 
 def test_enterprise_guarantees_reported_by_a_lender_are_not_counted() -> None:
-    event = guarantee(guarantor_id="E1", guarantor_type="enterprise", institution_id="FJ-MC-0001",
-                      outstanding=1e9, amount=1e9)  # fmt: skip
+    event = guarantee(
+        guarantor_id="E1",
+        guarantor_type="enterprise",
+        institution_id="FJ-MC-0001",
+        outstanding=1e9,
+        amount=1e9,
+    )
     reg = registry(GT, institution("E1", net_assets=1.0))
     assert last(GuaranteeConcentration(), [event], reg) == []
 

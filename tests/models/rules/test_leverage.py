@@ -44,8 +44,10 @@ def test_small_micro_guarantor_may_go_to_fifteen_times() -> None:
     assert finding.evidence["serves_small_micro"] is True
 
 
-@pytest.mark.parametrize(("total", "severity"), [(115e6, Severity.MEDIUM), (190e6, Severity.HIGH),
-                                                  (250e6, Severity.CRITICAL)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("total", "severity"),
+    [(115e6, Severity.MEDIUM), (190e6, Severity.HIGH), (250e6, Severity.CRITICAL)],
+)
 def test_severity_by_multiple_of_the_limit(total: float, severity: Severity) -> None:
     assert last(GuaranteeLeverage(), _book(total), registry(_guarantor()))[0].severity is severity
 
@@ -53,17 +55,24 @@ def test_severity_by_multiple_of_the_limit(total: float, severity: Severity) -> 
 def test_release_back_within_the_limit_clears() -> None:
     events = [
         *_book(60e6, 50e6),
-        guarantee("G1", debtor_id="D1", event_type="released", outstanding=0.0, amount=50e6,
-                  event_time="2026-11-04T10:00:00+08:00"),
-    ]  # fmt: skip
+        guarantee(
+            "G1",
+            debtor_id="D1",
+            event_type="released",
+            outstanding=0.0,
+            amount=50e6,
+            event_time="2026-11-04T10:00:00+08:00",
+        ),
+    ]
     found = run(GuaranteeLeverage(), events, registry(_guarantor()))
     assert [f.cleared for f in found[1]] == [False]
     assert [f.cleared for f in found[2]] == [True]
 
 
 def test_lender_reported_enterprise_guarantees_are_not_counted() -> None:
-    event = guarantee(institution_id="FJ-MC-0001", guarantor_type="enterprise", outstanding=1e9,
-                      amount=1e9)  # fmt: skip
+    event = guarantee(
+        institution_id="FJ-MC-0001", guarantor_type="enterprise", outstanding=1e9, amount=1e9
+    )
     assert last(GuaranteeLeverage(), [event], registry(_guarantor())) == []
 
 

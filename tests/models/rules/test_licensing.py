@@ -12,9 +12,12 @@ from tests.models.rules._make import guarantee, institution, last, loan, registr
 
 @pytest.mark.parametrize(
     ("status", "severity"),
-    [("revoked", Severity.CRITICAL), ("in_liquidation", Severity.CRITICAL),
-     ("suspended", Severity.HIGH)],
-)  # fmt: skip
+    [
+        ("revoked", Severity.CRITICAL),
+        ("in_liquidation", Severity.CRITICAL),
+        ("suspended", Severity.HIGH),
+    ],
+)
 def test_new_loan_by_a_blocked_institution_is_reported(status: str, severity: Severity) -> None:
     [finding] = last(UnlicensedLending(), [loan()], registry(institution(license_status=status)))
     assert finding.category is Category.UNLICENSED_ACTIVITY
@@ -54,8 +57,9 @@ def test_guarantee_issued_by_a_revoked_guarantor_is_reported() -> None:
 
 
 def test_any_trade_on_a_suspended_venue_is_reported_under_the_venue() -> None:
-    reg = registry(institution("FJ-TV-0001", institution_type="trading_venue",
-                               license_status="suspended"))  # fmt: skip
+    reg = registry(
+        institution("FJ-TV-0001", institution_type="trading_venue", license_status="suspended")
+    )
     [finding] = last(UnlicensedTrading(), [trade()], reg)
     assert (finding.entity_type, finding.entity_id) == (EntityType.INSTITUTION, "FJ-TV-0001")
     assert finding.feed == "trades"
