@@ -1,0 +1,30 @@
+"""The worker's agents; each module exposes ``register(app, ctx)`` so every app is built fresh."""
+
+from stream.agents import (
+    borrowers,
+    drift,
+    findings,
+    gauges,
+    guarantee_network,
+    guarantees,
+    institutions,
+    loans,
+    trades,
+)
+from stream.agents._alerting import AlertSink
+from stream.agents._context import WorkerContext
+
+#: Registered in this order: the registry first, then the feeds, then the alert stage.
+MODULES = (
+    institutions,
+    loans,
+    borrowers,
+    guarantees,
+    guarantee_network,
+    trades,
+    findings,
+    drift,
+    gauges,
+)
+
+__all__ = ["MODULES", "AlertSink", "WorkerContext"]

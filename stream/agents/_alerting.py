@@ -1,0 +1,97 @@
+"""Findings -> ``alerts.AlertPipeline`` -> CloudEvents on ``alerts``, keyed by dedup key.
+
+The pipeline is synchronous (SQLAlchemy) and not thread-safe, so every call runs on one
+dedicated thread, in order: the event loop keeps consuming while the store writes, and a tick
+never interleaves with a finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+from faust.types import TopicT
+
+from alerts import AlertChange, AlertMetrics, AlertPipeline, AlertsConfig
+from models import Finding
+from stream.metrics import StreamMetrics
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class AlertSink:
+    """Owns the alert pipeline and produces each change it reports.
+
+    Parameters
+    ----------
+    config : AlertsConfig
+        The pipeline is built from it on first use (it opens and migrates the alert store).
+    topic : Faust topic
+        ``alerts``: raw bytes, key = dedup key, value = CloudEvent JSON.
+    metrics : StreamMetrics
+    alert_metrics : AlertMetrics or None
+        Handed to the pipeline (alerts opened, deduplicated, resolved).
+    """
+
+    def __init__(
+        self,
+        config: AlertsConfig,
+        topic: TopicT,
+        metrics: StreamMetrics,
+        alert_metrics: AlertMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.topic = topic
+        self.metrics = metrics
+        self.alert_metrics = alert_metrics
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-pipeline")
+        self._pipeline: AlertPipeline | None = None
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    def _open(self) -> AlertPipeline:
+        return AlertPipeline.from_config(self.config, metrics=self.alert_metrics)
+
+    async def _ensure_pipeline(self) -> AlertPipeline:
+        if self._pipeline is None:
+            self._pipeline = await self._call(self._open)
+            log.info("alert pipeline ready")
+        return self._pipeline
+
+    async def handle(self, findings: Sequence[Finding], *, ingested_at: float | None) -> int:
+        """Turn findings into alert changes (one transaction) and produce them."""
+        pipeline = await self._ensure_pipeline()
+        changes = await self._call(pipeline.handle_batch, list(findings))
+        await self._produce(changes, ingested_at)
+        return len(changes)
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Let the pipeline resolve quiet alerts; produce what changed."""
+        pipeline = await self._ensure_pipeline()
+        changes = await self._call(pipeline.tick, now or datetime.now(UTC))
+        await self._produce(changes, None)
+        return len(changes)
+
+    async def _produce(self, changes: Sequence[AlertChange], ingested_at: float | None) -> None:
+        for change in changes:
+            await self.topic.send(
+                key=change.dedup_key.encode("utf-8"), value=orjson.dumps(change.cloudevent())
+            )
+            self.metrics.alerts.labels(str(change.kind)).inc()
+            if ingested_at is not None:
+                self.metrics.event_to_alert_seconds.observe(max(0.0, time.time() - ingested_at))
+
+    def close(self) -> None:
+        """Close the store and the pipeline thread (at worker shutdown)."""
+        if self._pipeline is not None:
+            self._thread.submit(self._pipeline.close).result()
+        self._thread.shutdown(wait=True)

@@ -1,0 +1,176 @@
+"""The path every feed message takes: decode, skip resends, score, emit, or dead-letter.
+
+Faust acks a message whose agent body raised, so nothing may escape this path: a decoding
+problem, a detector failure reported by the engine, or any other exception turns the message
+into a dead letter with the reason, is counted, and the agent goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from faust.types import EventT
+
+from models import Feed, FeedEvent, Finding, Outcome, Partition
+from stream.agents._context import WorkerContext
+from stream.codecs import DeadLetter, Origin, decode
+
+log = logging.getLogger(__name__)
+
+#: Header carrying the wall time (epoch seconds) the worker first read the event.
+INGESTED_AT = "fenghuo-ingested-at"
+
+Forward = Callable[[FeedEvent, "Received"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One consumed message: its bytes, where it was read, and when it entered the worker."""
+
+    raw: bytes
+    origin: Origin
+    ingested_at: float
+
+    @classmethod
+    def of(cls, event: EventT, *, check_key: bool) -> Received:
+        message = event.message
+        raw = message.value if isinstance(message.value, bytes) else b""
+        key = message.key if check_key and isinstance(message.key, bytes) else None
+        origin = Origin(message.topic, message.partition, message.offset, key)
+        return cls(raw, origin, ingested_at(message.headers))
+
+    def letter(self, reason: str, event_id: str | None = None) -> DeadLetter:
+        return DeadLetter.of(reason, self.raw, self.origin, event_id=event_id)
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [(INGESTED_AT, repr(self.ingested_at).encode())]
+
+
+def ingested_at(headers: Any) -> float:
+    """The ingest time a re-keyed message carries, or now for a message fresh from a feed."""
+    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    for name, value in items:
+        if name == INGESTED_AT:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                break
+    return time.time()
+
+
+def accept(
+    ctx: WorkerContext, feed: Feed, received: Received, *, count: bool
+) -> FeedEvent | DeadLetter | None:
+    """The event in a message; a dead letter if it is bad input; None for a recent resend.
+
+    ``count``: count resends (only the first stage does, so an event is counted once).
+    """
+    max_bytes = ctx.settings.input.max_event_bytes
+    decoded = decode(feed, received.raw, received.origin, max_bytes=max_bytes)
+    if isinstance(decoded, DeadLetter):
+        return decoded
+    origin = received.origin
+    if ctx.recent.seen_before(origin.topic, origin.partition, decoded.event_id):
+        if count:
+            ctx.metrics.events.labels(str(feed), "duplicate").inc()
+        return None
+    return decoded
+
+
+async def emit(
+    ctx: WorkerContext,
+    feed: Feed,
+    outcome: Outcome,
+    received: Mapping[str, Received],
+) -> set[str]:
+    """Produce findings to ``findings``; dead-letter the events detectors failed on.
+
+    ``received`` maps event id to its message. Returns the ids that were dead-lettered.
+    """
+    for finding in outcome.findings:
+        source = _source_of(finding, received)
+        await send_finding(ctx, finding, source.ingested_at if source else time.time())
+    reasons: dict[str, list[str]] = {}
+    for failure in outcome.failures:
+        reasons.setdefault(failure.event_id, []).append(failure.reason)
+    for event_id, why in reasons.items():
+        message = received.get(event_id)
+        if message is None:
+            log.error("detector failure on unknown event %s: %s", event_id, "; ".join(why))
+            continue
+        await ctx.dead_letters.send(str(feed), message.letter("; ".join(why), event_id))
+    return set(reasons)
+
+
+async def send_finding(ctx: WorkerContext, finding: Finding, ingested: float) -> None:
+    await ctx.topics.findings.send(
+        key=(finding.institution_id or "-").encode("utf-8"),
+        value=orjson.dumps(finding.to_dict()),
+        headers=[(INGESTED_AT, repr(ingested).encode())],
+    )
+    ctx.metrics.findings.labels(str(finding.category)).inc()
+
+
+def _source_of(finding: Finding, received: Mapping[str, Received]) -> Received | None:
+    for event_id in finding.event_ids:
+        if event_id in received:
+            return received[event_id]
+    return next(iter(received.values()), None)
+
+
+async def score_one(
+    ctx: WorkerContext,
+    feed: Feed,
+    partition: Partition,
+    event: EventT,
+    *,
+    check_key: bool,
+    forward: Forward | None = None,
+) -> None:
+    """Decode and score one message; forward it (re-key) when valid. Never raises.
+
+    Events are counted (ok, duplicate) in the ``feed`` stage only; re-keyed stages count
+    their dead letters alone.
+    """
+    started = time.perf_counter()
+    first_stage = partition is Partition.FEED
+    received = Received.of(event, check_key=check_key)
+    try:
+        accepted = accept(ctx, feed, received, count=first_stage)
+        if accepted is None:
+            return
+        if isinstance(accepted, DeadLetter):
+            await ctx.dead_letters.send(str(feed), accepted)
+            return
+        if first_stage:
+            await ctx.await_institution(accepted)
+        outcome = ctx.engine.process(
+            accepted,
+            store=ctx.store(received.origin.partition),
+            registry=ctx.registry,
+            partition=partition,
+        )
+        failed = await emit(ctx, feed, outcome, {accepted.event_id: received})
+        if forward is not None:
+            await forward(accepted, received)
+        if first_stage and not failed:
+            ctx.metrics.events.labels(str(feed), "ok").inc()
+    except Exception as exc:  # the message must be dead-lettered, not acked and lost
+        await fail(ctx, feed, [received], exc)
+    finally:
+        ctx.metrics.processing_seconds.labels(str(feed)).observe(time.perf_counter() - started)
+
+
+async def fail(
+    ctx: WorkerContext, feed: Feed | str, messages: Sequence[Received], exc: Exception
+) -> None:
+    """Dead-letter messages whose processing raised, with the exception as the reason."""
+    log.exception("processing %s failed", feed)
+    reason = f"worker failed: {type(exc).__name__}: {exc}"
+    for message in messages:
+        await ctx.dead_letters.send(str(feed), message.letter(reason))

@@ -1,0 +1,20 @@
+"""watch_guarantee_network: circles and contagion over the whole guarantee graph.
+
+``guarantee-network`` has one partition, so one agent instance sees every edge.
+"""
+
+from __future__ import annotations
+
+import faust
+from faust.types import StreamT
+
+from models import Feed, Partition
+from stream.agents._context import WorkerContext
+from stream.agents._scoring import score_one
+
+
+def register(app: faust.App, ctx: WorkerContext) -> None:
+    @app.agent(ctx.topics.guarantee_network, name="watch_guarantee_network", concurrency=1)
+    async def watch_guarantee_network(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await score_one(ctx, Feed.GUARANTEES, Partition.NETWORK, event, check_key=False)

@@ -1,0 +1,171 @@
+"""The Faust app: ``create_app(settings)`` wires topics, tables and agents into a fresh app.
+
+``faust -A stream.app worker`` needs a module-level ``app``; it is built on first access (from
+``WorkerSettings()``), so importing this module opens nothing and tests build their own apps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+import faust
+import yaml
+from prometheus_client import CollectorRegistry
+
+from alerts import AlertMetrics
+from models import DetectorParams, Feed, Partition, RiskEngine
+from models.catalogue import build_engine
+from models.detector import Detector
+from models.ml.drift import DriftMonitor
+from models.ml.serving import build_drift_monitor, build_ml_detectors, load_configured_bundle
+from stream.agents import MODULES, AlertSink, WorkerContext
+from stream.codecs import RecentIds
+from stream.deadletter import DeadLetterWriter
+from stream.metrics import StreamMetrics
+from stream.settings import WorkerSettings, resolve
+from stream.tables import TableRegistry, declare_registry_table, declare_state_tables
+from stream.topics import Topics, declare_topics
+
+log = logging.getLogger(__name__)
+
+#: Which topic feeds the agent that runs the detectors of (feed, partition).
+_SOURCE_TOPIC: dict[Partition, str] = {
+    Partition.BORROWER: "loans_by_borrower",
+    Partition.NETWORK: "guarantee_network",
+    Partition.FINDINGS: "findings",
+}
+
+
+def load_params(settings: WorkerSettings) -> DetectorParams:
+    """Detector parameters from the rules file; the shipped defaults when there is none.
+
+    A file that exists but holds an invalid value stops start-up with the value's name.
+    """
+    path = resolve(settings.rules.path)
+    if not path.is_file():
+        log.info("no rules file at %s: detector defaults from domain.md", settings.rules.path)
+        return DetectorParams()
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return DetectorParams.model_validate(doc)
+
+
+def load_ml(
+    settings: WorkerSettings, params: DetectorParams
+) -> tuple[list[Detector], DriftMonitor | None]:
+    """The ML detectors and their drift monitor, or none when ML is off or has no model."""
+    if not settings.ml.enabled:
+        return [], None
+    try:
+        bundle = load_configured_bundle(settings.ml)
+    except Exception as exc:  # a missing model must not stop the rules from running
+        log.warning("ML detectors off: cannot load model %s: %s", settings.ml.version, exc)
+        return [], None
+    monitor = build_drift_monitor(bundle, config=settings.ml, params=params)
+    detectors = build_ml_detectors(
+        bundle, config=settings.ml, params=params, observer=monitor.observe
+    )
+    log.info("ML detectors serving model version %s", bundle.version)
+    return detectors, monitor
+
+
+def build_worker_engine(settings: WorkerSettings) -> tuple[RiskEngine, DriftMonitor | None]:
+    params = load_params(settings)
+    ml, monitor = load_ml(settings, params)
+    return build_engine(params, extra=ml), monitor
+
+
+def table_partitions(engine: RiskEngine, settings: WorkerSettings) -> dict[str, int]:
+    """Partitions of each namespace's table: those of the topic its detectors consume."""
+    topics = settings.kafka.topics
+    found: dict[str, int] = defaultdict(int)
+    for det in engine.detectors:
+        if det.namespace is None:
+            continue
+        source = _SOURCE_TOPIC.get(det.partition, str(det.feed))
+        if det.partition is Partition.FEED and det.feed is Feed.SYSTEM:
+            continue
+        found[det.namespace] = max(found[det.namespace], getattr(topics, source).partitions)
+    return dict(found)
+
+
+def create_app(
+    settings: WorkerSettings,
+    *,
+    metrics_registry: CollectorRegistry | None = None,
+    engine: RiskEngine | None = None,
+) -> faust.App:
+    """A Faust app running the whole catalogue on the configured topics.
+
+    ``engine`` replaces the configured catalogue (tests inject detectors); metrics go to
+    ``metrics_registry`` (a fresh one when omitted). The app's ``WorkerContext`` is
+    ``app.fenghuo``.
+    """
+    monitor: DriftMonitor | None = None
+    if engine is None:
+        engine, monitor = build_worker_engine(settings)
+    kafka = settings.kafka
+    app = faust.App(
+        kafka.app_id,
+        broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
+        broker_credentials=_credentials(settings),
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_partitions=kafka.topics.loans.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        table_standby_replicas=0,
+    )
+    topics = declare_topics(app, settings)
+    registry = metrics_registry or CollectorRegistry()
+    metrics = StreamMetrics(registry)
+    state_tables = declare_state_tables(app, table_partitions(engine, settings))
+    ctx = WorkerContext(
+        app=app,
+        settings=settings,
+        engine=engine,
+        topics=topics,
+        state_tables=state_tables,
+        registry=TableRegistry(declare_registry_table(app)),
+        dead_letters=DeadLetterWriter(topics.dead_letters, metrics),
+        metrics=metrics,
+        alerts=AlertSink(settings.alerts, topics.alerts, metrics, AlertMetrics(registry)),
+        recent=RecentIds(settings.input.recent_ids_per_partition),
+        drift=monitor,
+    )
+    metrics.touch(state_tables)
+    for module in MODULES:
+        module.register(app, ctx)
+
+    @app.on_rebalance_complete.connect
+    async def announce_ready(sender: faust.App, **_: Any) -> None:
+        log.info("worker ready: %d partitions assigned", len(sender.consumer.assignment()))
+
+    app.fenghuo = ctx  # type: ignore[attr-defined]
+    return app
+
+
+def _credentials(settings: WorkerSettings) -> Any:
+    kafka = settings.kafka
+    if kafka.sasl_username is None or kafka.sasl_password is None:
+        return None
+    return faust.SASLCredentials(
+        username=kafka.sasl_username, password=kafka.sasl_password.get_secret_value()
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """The module-level ``app`` that ``faust -A stream.app`` looks up, built once on demand."""
+    if name != "app":
+        raise AttributeError(name)
+    global app
+    app = create_app(WorkerSettings())
+    return app
+
+
+__all__ = ["Topics", "create_app", "load_params"]

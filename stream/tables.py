@@ -1,0 +1,113 @@
+"""Detector state and the institution registry, held in Faust tables.
+
+Each detector namespace gets one ``app.Table`` (JSON keys and values, changelog topic
+``<app id>-state-<namespace>-changelog``) so its state survives restarts and rebalances. Writes
+go to the changelog partition of the message being processed, set explicitly: micro-batches
+mix partitions, and Faust's implicit "current event" would put them all on the last one's.
+The registry is a ``GlobalTable``: every worker sees every institution, whichever partition of
+``institutions`` it consumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import faust
+from faust.types import TableT
+
+from models import Institution, InvalidEvent, parse_event
+
+REGISTRY_TABLE = "institution-registry"
+
+
+def state_table_name(namespace: str) -> str:
+    return f"state-{namespace}"
+
+
+def declare_state_tables(app: faust.App, partitions: Mapping[str, int]) -> dict[str, TableT]:
+    """One table per namespace, with the partition count of the topic whose agent writes it."""
+    return {
+        ns: app.Table(state_table_name(ns), key_type=str, partitions=n, help=f"{ns} state")
+        for ns, n in sorted(partitions.items())
+    }
+
+
+def declare_registry_table(app: faust.App) -> TableT:
+    """One partition and a recovery buffer of one, as Faust advises for global tables."""
+    return app.GlobalTable(
+        REGISTRY_TABLE,
+        key_type=str,
+        partitions=1,
+        recovery_buffer_size=1,
+        help="latest record per institution",
+    )
+
+
+def _write(table: TableT, partition: int, key: str, value: Any) -> None:
+    table.data[key] = value
+    table.send_changelog(partition, key, value)
+
+
+class TableStateStore:
+    """``models.state.StateStore`` over Faust tables, writing to one changelog partition.
+
+    Parameters
+    ----------
+    tables : mapping of namespace to table
+    partition : int
+        The source partition of the events whose state is being read and written.
+    """
+
+    def __init__(self, tables: Mapping[str, TableT], partition: int) -> None:
+        self.tables = tables
+        self.partition = partition
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self.tables[namespace].data.get(key)
+
+    def set(self, namespace: str, key: str, value: Any) -> None:
+        _write(self.tables[namespace], self.partition, key, value)
+
+
+class TableRegistry:
+    """``models.state.InstitutionRegistry`` over the registry ``GlobalTable``.
+
+    The table holds each institution's contract document (JSON); parsed ``Institution``s are
+    cached by event id, so a changed record (also one arriving from another worker through the
+    changelog) is parsed once.
+    """
+
+    def __init__(self, table: TableT) -> None:
+        self.table = table
+        self._parsed: dict[str, tuple[str, Institution]] = {}
+
+    def get(self, institution_id: str) -> Institution | None:
+        doc = self.table.data.get(institution_id)
+        if doc is None:
+            return None
+        cached = self._parsed.get(institution_id)
+        if cached is not None and cached[0] == doc.get("event_id"):
+            return cached[1]
+        try:
+            record = parse_event("institutions", doc)
+        except (InvalidEvent, TypeError, KeyError, ValueError):
+            return None
+        assert isinstance(record, Institution)
+        self._parsed[institution_id] = (record.event_id, record)
+        return record
+
+    def put(self, record: Institution, doc: dict[str, Any]) -> bool:
+        """Keep ``doc`` if it is the newest record of its institution; True if it was kept."""
+        current = self.get(record.institution_id)
+        if current is not None and record.event_time < current.event_time:
+            return False
+        _write(self.table, 0, record.institution_id, doc)
+        self._parsed[record.institution_id] = (record.event_id, record)
+        return True
+
+    def __len__(self) -> int:
+        return len(self.table.data)
+
+    def ids(self) -> Iterable[str]:
+        return list(self.table.data.keys())
