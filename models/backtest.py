@@ -58,11 +58,15 @@ class Backtest:
 
     def run(self, lines: Iterable[HistoryRecord | BadLine]) -> Iterator[Finding]:
         for line in lines:
-            if isinstance(line, BadLine):
-                self.stats.bad_lines.append(line)
-                log.warning("history line %d refused: %s", line.line_no, line.reason)
-                continue
-            yield from self.process(line)
+            yield from self.feed(line)
+
+    def feed(self, line: HistoryRecord | BadLine) -> list[Finding]:
+        """One history line: a bad line is counted and reported, a record is processed."""
+        if isinstance(line, BadLine):
+            self.stats.bad_lines.append(line)
+            log.warning("history line %d refused: %s", line.line_no, line.reason)
+            return []
+        return self.process(line)
 
     def process(self, record: HistoryRecord) -> list[Finding]:
         """One record through every partition it visits in the worker, then the composites."""
