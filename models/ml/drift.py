@@ -39,8 +39,10 @@ _EPS = 1e-4
 
 
 def bin_edges(values: np.ndarray, bins: int = 10) -> np.ndarray:
-    """Interior quantile edges of the training values (ties collapse, so discrete stays fair)."""
-    qs = np.quantile(np.asarray(values, dtype=np.float64), np.linspace(0, 1, bins + 1)[1:-1])
+    """Interior quantile edges, taken from the training values themselves so a discrete
+    feature gets one bin per value (ties collapse) instead of empty bins between values."""
+    probs = np.linspace(0, 1, bins + 1)[1:-1]
+    qs = np.quantile(np.asarray(values, dtype=np.float64), probs, method="inverted_cdf")
     return np.unique(qs)
 
 
