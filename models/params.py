@@ -146,7 +146,7 @@ class BaselineParams(_Section):
         24.0, ge=0, description="since the entity's first event: the re-reported book, not judged"
     )
     min_baseline_hours: float = Field(48.0, ge=0, description="learning after warm-up")
-    min_events: int = Field(5, ge=0, description="events seen in the baseline before judging")
+    min_events: int = Field(0, ge=0, description="events seen in the baseline before judging")
     z_threshold: float = Field(5.0, gt=0, description="robust z of the window sum to fire")
     min_ratio: float = Field(2.0, ge=1, description="observed / expected to fire")
     min_excess: float = Field(5.0, ge=0, description="observed − expected (events) to fire")
@@ -160,7 +160,7 @@ class LendingSurgeParams(BaselineParams):
     """Originations of new business; the amount is judged beside the count when enabled."""
 
     min_ratio: float = Field(3.0, ge=1)
-    use_amount: bool = True
+    use_amount: bool = False
 
 
 class VolumeParams(BaselineParams):

@@ -251,10 +251,11 @@ class LendingSurge(_SpikeDetector):
         units = {"count": 1.0, "amount": max(typical, 1e-9)}
         before = any(st["series"][m]["alarm"] for m in metrics)
         results: dict[str, tuple[Judgement, Transition | None]] = {}
+        live = [advance(st["series"][m], t, 1.0, p, unit=units[m]) for m in metrics]
+        if not all(live):
+            return st, []
         for metric in metrics:
             series = st["series"][metric]
-            if not advance(series, t, 1.0, p, unit=units[metric]):
-                return st, []
             value = 1.0 if metric == "count" else event.principal
             if new and add(series, t, value, p) and metric == "count":
                 _remember(st, event.event_id)

@@ -117,8 +117,17 @@ def test_lending_surge_fires_on_several_fold_originations() -> None:
     _, found = run(LendingSurge(), origination_history([4] * 8 + [25, 25] + [4] * 3))
     fired = [f for f in found if not f.cleared]
     assert fired and fired[0].category is Category.LENDING_SURGE
-    assert fired[0].evidence["metric"] in {"count", "amount"}
-    assert set(fired[0].evidence["metrics"]) == {"count", "amount"}
+    assert fired[0].evidence["metric"] == "count"
+    assert set(fired[0].evidence["metrics"]) == {"count"}
+
+
+def test_lending_surge_judges_the_amount_when_enabled() -> None:
+    params = DetectorParams(stats=StatsParams(lending_surge={"use_amount": True}))
+    events = origination_history([4] * 8)
+    events += [loan(9 * 24 + 8 + i, principal=2_000_000.0) for i in range(4)]
+    _, found = run(LendingSurge(params=params), events)
+    assert [f.evidence["metric"] for f in found] == ["amount"]
+    assert set(found[0].evidence["metrics"]) == {"count", "amount"}
 
 
 def test_re_reported_book_is_not_a_surge() -> None:
