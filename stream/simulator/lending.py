@@ -278,7 +278,7 @@ def pick_loans(
     return chosen
 
 
-def _delinquency_room(book: LenderBook, now: int) -> bool:
+def delinquency_room(book: LenderBook, now: int) -> bool:
     recent = book.recent_delinquent
     while recent and recent[0] <= now - DAY:
         recent.popleft()
@@ -286,7 +286,7 @@ def _delinquency_room(book: LenderBook, now: int) -> bool:
 
 
 def _go_overdue(sim: Sim, book: LenderBook, rng: random.Random) -> None:
-    if not _delinquency_room(book, sim.now):
+    if not delinquency_room(book, sim.now):
         return
     picked = pick_loans(book, rng, 1)
     if not picked:
@@ -319,7 +319,7 @@ def default_later(sim: Sim, loan: LoanState, rng: random.Random) -> None:
     if loan.status != "overdue":
         return
     book = sim.lenders[loan.lender.inst.institution_id]
-    if not _delinquency_room(book, sim.now):
+    if not delinquency_room(book, sim.now):
         sim.at(sim.now + DAY // 2 + rng.randint(0, DAY), lambda: default_later(sim, loan, rng))
         return
     book.recent_delinquent.append(sim.now)

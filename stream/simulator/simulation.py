@@ -8,6 +8,7 @@ runs the background and the injected scenarios until it has the events or the ti
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,8 +25,13 @@ logger = logging.getLogger(__name__)
 
 #: The book is re-reported between these seconds; live activity starts at LIVE.
 BOOK_START, BOOK_END, LIVE = 10 * 60, 4 * HOUR, 6 * HOUR
-#: Live records per simulated day for each institution (measured; sizes ``events`` runs).
-EVENTS_PER_INSTITUTION_DAY = 6.0
+#: Measured sizes that turn ``events`` into a simulated span: live records per institution and
+#: day (weekends are quieter), their slow growth with the book, the re-reported book per
+#: institution and the records of an average scenario.
+EVENTS_PER_INSTITUTION_DAY = 4.6
+GROWTH = 0.0025
+BOOK_RECORDS_PER_INSTITUTION = 25
+RECORDS_PER_SCENARIO = 45
 
 
 class Simulation:
@@ -59,10 +65,13 @@ class Simulation:
             return int(cfg.duration)
         if cfg.events is None:
             return 30 * DAY
-        per_day = EVENTS_PER_INSTITUTION_DAY * cfg.institutions
-        book = 22 * cfg.institutions
-        days = max(1.0, (cfg.events - book) / per_day)
-        return LIVE + int(days * DAY * 1.1)
+        n = cfg.institutions
+        remaining = cfg.events - BOOK_RECORDS_PER_INSTITUTION * n
+        remaining -= RECORDS_PER_SCENARIO * sum(cfg.scenario_mix().values())
+        per_day = EVENTS_PER_INSTITUTION_DAY * n
+        # Activity grows slowly with the book: per_day × (d + GROWTH × d²) = remaining.
+        days = (math.sqrt(1 + 4 * GROWTH * max(remaining, 0) / per_day) - 1) / (2 * GROWTH)
+        return LIVE + int(max(days, 1.0) * DAY * 1.02)
 
     def records(self) -> Iterator[HistoryRecord]:
         cfg = self.config
