@@ -194,7 +194,7 @@ class AlertPipeline:
         Openings and resolutions always notify; an update notifies only when it raises the
         severity or reaches new receivers (the occurrences themselves are in alert_events).
         """
-        repo.save(after)
+        repo.save(after, previous=before)
         notify = kind != "updated" or (
             before is not None
             and (after.severity.rank > before.severity.rank or after.routes != before.routes)

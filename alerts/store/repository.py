@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.alert import ACTIVE_STATUSES, Alert, AlertStatus, ChangeKind, utc
@@ -114,6 +114,21 @@ def _row_values(alert: Alert) -> dict[str, Any]:
     }
 
 
+# Hot statements, built once (the pipeline runs them for every finding).
+_UPDATE_ALERT = update(alerts).where(alerts.c.alert_id == bindparam("_id"))
+_INSERT_ALERT = insert(alerts)
+_INSERT_EVENTS = insert(alert_events)
+_SELECT_ROUTES = select(alert_routes.c.receiver).where(alert_routes.c.alert_id == bindparam("_id"))
+_SELECT_ACTIVE = select(alerts).where(
+    alerts.c.dedup_key == bindparam("_key"), alerts.c.status != AlertStatus.RESOLVED.value
+)
+_SELECT_ACTIVE_FOR_UPDATE = _SELECT_ACTIVE.with_for_update()
+_SELECT_SEEN = select(alert_events.c.event_id).where(
+    alert_events.c.dedup_key == bindparam("_key"),
+    alert_events.c.event_id.in_(bindparam("_ids", expanding=True)),
+)
+
+
 def alert_from_row(row: Row[Any] | Any) -> Alert:
     m = row._mapping
     return Alert(
@@ -177,35 +192,31 @@ class AlertRepository:
 
     def active(self, dedup_key: str, *, for_update: bool = False) -> Alert | None:
         """The alert that holds ``dedup_key`` now (any status but resolved), if any."""
-        query = select(alerts).where(
-            alerts.c.dedup_key == dedup_key, alerts.c.status != AlertStatus.RESOLVED
-        )
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
+        query = _SELECT_ACTIVE_FOR_UPDATE if for_update else _SELECT_ACTIVE
+        row = self.session.connection().execute(query, {"_key": dedup_key}).first()
         return alert_from_row(row) if row else None
 
-    def save(self, alert: Alert) -> None:
-        """Insert or update by ``alert_id``; the routes join table follows ``alert.routes``."""
+    def save(self, alert: Alert, *, previous: Alert | None = None) -> None:
+        """Insert or update by ``alert_id``; the routes join table follows ``alert.routes``.
+
+        ``previous`` (the stored state the caller changed) spares reading the current routes.
+        """
         values = _row_values(alert)
-        done = self.session.execute(
-            update(alerts).where(alerts.c.alert_id == alert.alert_id).values(values)
-        )
-        if done.rowcount == 0:  # type: ignore[attr-defined]
-            self.session.execute(insert(alerts).values(values))
-        current = set(
-            self.session.scalars(
-                select(alert_routes.c.receiver).where(alert_routes.c.alert_id == alert.alert_id)
-            )
-        )
+        db = self.session.connection()
+        done = db.execute(_UPDATE_ALERT, {**values, "_id": values.pop("alert_id")})
+        if done.rowcount == 0:
+            db.execute(_INSERT_ALERT, _row_values(alert))
+            current: set[str] = set()
+        elif previous is not None:
+            current = set(previous.routes)
+        else:
+            current = set(db.scalars(_SELECT_ROUTES, {"_id": alert.alert_id}))
         wanted = set(alert.routes)
         if wanted - current:
-            self.session.execute(
-                insert(alert_routes),
-                [{"alert_id": alert.alert_id, "receiver": r} for r in sorted(wanted - current)],
-            )
+            rows = [{"alert_id": alert.alert_id, "receiver": r} for r in sorted(wanted - current)]
+            db.execute(insert(alert_routes), rows)
         if current - wanted:
-            self.session.execute(
+            db.execute(
                 delete(alert_routes).where(
                     alert_routes.c.alert_id == alert.alert_id,
                     alert_routes.c.receiver.in_(current - wanted),
@@ -280,25 +291,24 @@ class AlertRepository:
 
     def latest_event_time(self) -> datetime | None:
         """The latest ``last_seen`` in the store: where the event clock resumes after a restart."""
-        return self.session.scalar(select(func.max(alerts.c.last_seen)))
+        latest: datetime | None = self.session.scalar(select(func.max(alerts.c.last_seen)))
+        return latest
 
     # -- event ids ------------------------------------------------------------------------
     def seen_event_ids(self, dedup_key: str, event_ids: Iterable[str]) -> set[str]:
         ids = list(event_ids)
         if not ids:
             return set()
-        query = select(alert_events.c.event_id).where(
-            alert_events.c.dedup_key == dedup_key, alert_events.c.event_id.in_(ids)
-        )
-        return set(self.session.scalars(query))
+        params = {"_key": dedup_key, "_ids": ids}
+        return set(self.session.connection().scalars(_SELECT_SEEN, params))
 
     def record_events(
         self, alert: Alert, event_ids: Sequence[str], *, event_time: datetime, now: datetime
     ) -> None:
         """Remember ``event_ids`` under the alert's dedup key (the caller checked they are new)."""
         if event_ids:
-            self.session.execute(
-                insert(alert_events),
+            self.session.connection().execute(
+                _INSERT_EVENTS,
                 [
                     {
                         "dedup_key": alert.dedup_key,
