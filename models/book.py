@@ -26,8 +26,7 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from models.events import Guarantee, Loan
 
@@ -50,13 +49,13 @@ _OUT, _CP, _REL, _T = range(4)
 _CENT = 0.005
 
 
-@dataclass(frozen=True, slots=True)
-class ExposureChange:
+class ExposureChange(NamedTuple):
     """What applying one event did to a book; the figures are after the event.
 
     ``applied`` is False when the event is older than what the book already holds for the
     position (an out-of-order event): the book is unchanged and the figures are current.
     ``related_touched`` says the position is, or was before the event, a related-party one.
+    A named tuple, not a dataclass: one is built per event, and tuples are cheap to build.
     """
 
     counterparty: str

@@ -7,9 +7,8 @@ A value exactly at a limit is lawful (domain.md, Definitions); float products su
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from models.categories import Category, EntityType, Feed, Severity
 from models.findings import DetectorRef, Finding
@@ -25,11 +24,11 @@ __all__ = [
     "severity_for",
 ]
 
-_TOLERANCE = 1e-9
+_TOLERANCE = 1e-13
 
 
 def exceeds(value: float, limit: float) -> bool:
-    """True when ``value`` is above ``limit``; a value at the limit (to 1e-9) is lawful."""
+    """True when ``value`` is above ``limit``; a value at the limit (to rounding) is lawful."""
     return value > limit + abs(limit) * _TOLERANCE
 
 
@@ -61,8 +60,7 @@ def finite_or_none(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Breach:
+class Breach(NamedTuple):
     """An observed exposure against a limit set as ``share`` × a base figure of a record.
 
     ``base`` may be zero or negative (an insolvent firm): then any positive exposure breaks the

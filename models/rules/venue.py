@@ -25,10 +25,13 @@ __all__ = ["HolderLimit", "ProhibitedTradingMode", "TPlus5Violation", "trading_d
 
 #: Trading days are counted in the venues' local date (Fujian, UTC+08:00).
 LOCAL_TIME = timezone(timedelta(hours=8))
+_LOCAL_OFFSET_SECONDS = 8 * 3600
+_UNIX_EPOCH = date(1970, 1, 1)
 _EPOCH = date(1970, 1, 5)  # a Monday
 #: Trade ids remembered per product so a redelivered trade does not move positions twice.
 MAX_SEEN_TRADES = 256
-_PRUNE_PER_EVENT = 2
+#: Every this many trades of a product, parties idle for 2 × t_plus_days are forgotten.
+PRUNE_EVERY = 256
 _BUY, _SELL = 0, 1
 
 
@@ -44,7 +47,13 @@ def trading_day_index(moment: datetime, holidays: tuple[date, ...] = ()) -> int:
     weekend or holiday counts as on the next trading day. Example: Monday to the next Monday
     is 5, Monday to Friday is 4.
     """
-    day = moment.astimezone(LOCAL_TIME).date()
+    local_day = int((moment.timestamp() + _LOCAL_OFFSET_SECONDS) // 86_400)
+    return _day_index(local_day, holidays)
+
+
+@lru_cache(maxsize=4096)
+def _day_index(local_day: int, holidays: tuple[date, ...]) -> int:
+    day = _UNIX_EPOCH + timedelta(days=local_day)
     weeks, rest = divmod((day - _EPOCH).days, 7)
     return weeks * 5 + min(rest, 5) - bisect.bisect_left(_weekday_holidays(holidays), day)
 
@@ -110,9 +119,10 @@ class TPlus5Violation(Detector):
     both sides of one trade (a wash trade) breaks it at once. The act is reported under the
     owner (on the account basis, the owner behind the account); it never clears.
 
-    State per product: ``{"owners": {id: [buys, sells]}, "accounts": {id: [buys, sells]}}``
-    where buys and sells are ``[trading day index, event id]`` pairs kept 2 × ``t_plus_days``
-    trading days (so a late trade still compares); parties idle that long are dropped.
+    State per product: ``{"owners": {id: party}, "accounts": {id: party}, "n": trades}`` where
+    a party is ``[newest day, buys, sells]`` and buys and sells are ``[trading day index, event
+    id]`` pairs kept about 2 × ``t_plus_days`` trading days (so a late trade still compares);
+    every ``PRUNE_EVERY`` trades, parties idle that long are dropped.
 
     Parameters (``params.venue``)
     ----------
@@ -137,27 +147,28 @@ class TPlus5Violation(Detector):
         self, event: Trade, state: dict[str, Any] | None, ctx: Context
     ) -> tuple[dict[str, Any], list[Finding]]:
         p = self.params.venue
-        state = state if state is not None else {"owners": {}, "accounts": {}}
+        state = state if state is not None else {"owners": {}, "accounts": {}, "n": 0}
         day = trading_day_index(event.event_time, p.holidays)
         keep = 2 * p.t_plus_days
-        owners: dict[str, list[list[list[Any]]]] = state["owners"]
-        accounts: dict[str, list[list[list[Any]]]] = state["accounts"]
+        owners: dict[str, list[Any]] = state["owners"]
+        accounts: dict[str, list[Any]] = state["accounts"]
         findings: list[Finding] = []
-        reported: set[str] = set()
+        t_plus, event_id = p.t_plus_days, event.event_id
         for side, owner, account in (
             (_BUY, event.buyer_owner_id, event.buyer_account),
             (_SELL, event.seller_owner_id, event.seller_account),
         ):
-            hit = _record(owners, owner, side, day, event.event_id, p.t_plus_days, keep)
+            hit = _record(owners, owner, side, day, event_id, t_plus, keep)
             basis = "owner"
-            account_hit = _record(accounts, account, side, day, event.event_id, p.t_plus_days, keep)
+            account_hit = _record(accounts, account, side, day, event_id, t_plus, keep)
             if hit is None and account_hit is not None:
                 hit, basis = account_hit, "account"
-            if hit is not None and owner not in reported:
-                reported.add(owner)
+            if hit is not None and not (findings and findings[0].entity_id == owner):
                 findings.append(self._finding(event, side, owner, account, basis, hit, day))
-        _prune(owners, day - keep)
-        _prune(accounts, day - keep)
+        state["n"] += 1
+        if state["n"] % PRUNE_EVERY == 0:
+            state["owners"] = _prune(owners, day - keep)
+            state["accounts"] = _prune(accounts, day - keep)
         return state, findings
 
     def _finding(
@@ -201,7 +212,7 @@ class TPlus5Violation(Detector):
 
 
 def _record(
-    parties: dict[str, list[list[list[Any]]]],
+    parties: dict[str, list[Any]],
     party: str,
     side: int,
     day: int,
@@ -209,32 +220,38 @@ def _record(
     t_plus: int,
     keep: int,
 ) -> list[Any] | None:
-    """Add the party's trade on ``side``; return the nearest opposite trade too close to it."""
-    entry = parties.pop(party, None) or [[], []]
-    parties[party] = entry  # re-inserted last: the dict is ordered by last touch
-    hit = min(
-        (o for o in entry[1 - side] if abs(day - o[0]) < t_plus),
-        key=lambda o: abs(day - o[0]),
-        default=None,
-    )
-    opposite = entry[1 - side]
-    entry[side] = [d for d in entry[side] if d[0] != day and d[0] >= day - keep]
-    entry[side].append([day, event_id])
-    entry[1 - side] = [o for o in opposite if o[0] >= day - keep]
+    """Add the party's trade on ``side``; return the nearest opposite trade too close to it.
+
+    A party is ``[newest day, buys, sells]``; a side's list is cut back to ``keep`` days
+    behind the newest when it grows past ``keep`` entries, so it stays short.
+    """
+    entry = parties.get(party)
+    if entry is None:
+        entry = parties[party] = [day, [], []]
+    elif day > entry[0]:
+        entry[0] = day
+    hit = None
+    nearest = t_plus
+    for other in entry[2 - side]:
+        gap = abs(day - other[0])
+        if gap < nearest:
+            nearest, hit = gap, other
+    own: list[list[Any]] = entry[1 + side]
+    for mine in own:
+        if mine[0] == day:
+            mine[1] = event_id
+            break
+    else:
+        own.append([day, event_id])
+        if len(own) > keep:
+            horizon = entry[0] - keep
+            entry[1 + side] = [d for d in own if d[0] >= horizon]
     return hit
 
 
-def _prune(parties: dict[str, list[list[list[Any]]]], horizon: int) -> None:
-    """Drop a few least recently touched parties whose newest trade is before ``horizon``."""
-    for _ in range(_PRUNE_PER_EVENT):
-        if not parties:
-            return
-        oldest_id = next(iter(parties))
-        buys, sells = parties[oldest_id]
-        if max((d[0] for d in (*buys, *sells)), default=horizon - 1) < horizon:
-            del parties[oldest_id]
-        else:
-            return
+def _prune(parties: dict[str, list[Any]], horizon: int) -> dict[str, list[Any]]:
+    """The parties whose newest trade is on or after ``horizon``."""
+    return {party: entry for party, entry in parties.items() if entry[0] >= horizon}
 
 
 class HolderLimit(Detector):

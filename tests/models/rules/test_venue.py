@@ -9,7 +9,7 @@ import pytest
 from models import Category, Context, DetectorParams, DictRegistry, EntityType, Severity
 from models.params import VenueParams
 from models.rules import HolderLimit, ProhibitedTradingMode, TPlus5Violation
-from models.rules.venue import trading_day_index
+from models.rules.venue import PRUNE_EVERY, trading_day_index
 from tests.models.rules._make import last, run, trade, when
 
 HOLIDAY = DetectorParams(venue=VenueParams(holidays=(date(2026, 11, 4),)))  # a Wednesday
@@ -196,7 +196,7 @@ def test_t_plus_5_state_forgets_idle_owners() -> None:
     ctx = Context(registry=DictRegistry())
     state = None
     start = when("2026-11-02T10:00:00+08:00")
-    for i in range(300):
+    for i in range(4 * PRUNE_EVERY):
         event = trade(
             f"T{i}",
             event_time=start + timedelta(days=i),
@@ -207,5 +207,5 @@ def test_t_plus_5_state_forgets_idle_owners() -> None:
         )
         state, _ = det.detect(event, state, ctx)
     assert state is not None
-    assert len(state["owners"]) < 40
-    assert len(state["accounts"]) < 40
+    assert len(state["owners"]) < PRUNE_EVERY + 40
+    assert len(state["accounts"]) < PRUNE_EVERY + 40
