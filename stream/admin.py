@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "EnsureResult",
     "TopicError",
     "TopicSpec",
+    "broker_answers",
     "delete_topics",
     "ensure_topics",
     "list_topics",
@@ -193,6 +195,28 @@ def ensure_topics(
             result.reconfigured,
         )
     return result
+
+
+def broker_answers(bootstrap: str, *, node_id: int | None = None, timeout: float = 5.0) -> bool:
+    """The broker answers a metadata request and lists a live broker (``node_id`` if given).
+
+    False, never an exception, while it is down or still starting: callers poll this.
+    """
+    host, _, port = bootstrap.rpartition(":")
+    try:  # a refused TCP connect is the cheap, quiet answer while the JVM boots
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError):
+        return False
+    try:
+        with _admin(bootstrap, timeout) as admin:
+            brokers = admin.describe_cluster().get("brokers", [])
+    except Exception as error:  # any client failure means "not answering yet"
+        logger.debug("broker at %s not answering: %r", bootstrap, error)
+        return False
+    return any(
+        not broker.get("is_fenced") and node_id in (None, broker["broker_id"]) for broker in brokers
+    )
 
 
 def topic_partitions(

@@ -14,29 +14,30 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import string
 import subprocess
-import tempfile
 import time
 import uuid
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stream._jvm import (
     BrokerError,
+    ClassDataArchive,
     MissingToolError,
     cmdline,
+    copy_runtime_jars,
     die_with_parent,
     file_lock,
     find_java,
     find_maven,
     free_ports,
     pid_alive,
+    pom_property,
     port_free,
     tail,
 )
+from stream.admin import broker_answers
 
 __all__ = [
     "BrokerError",
@@ -53,7 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 _FETCHED_MARKER = ".fetched-version"
 _PORT_IN_USE = "Address already in use"
 
@@ -86,6 +86,8 @@ class BrokerSettings:
     initial_heap: str = "256m"
     node_id: int = 1
     libs: Path | None = None
+    #: Extra JVM flags, after the heap flags.
+    jvm_options: tuple[str, ...] = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20")
 
     @property
     def bootstrap(self) -> str:
@@ -180,11 +182,8 @@ class KafkaBroker:
 
     @property
     def version(self) -> str:
-        root = ET.parse(self.deploy_dir / "pom.xml").getroot()
-        node = root.find("m:properties/m:kafka.version", _POM_NS)
-        if node is None or not (node.text or "").strip():
-            raise BrokerError(f"no <kafka.version> property in {self.deploy_dir / 'pom.xml'}")
-        return (node.text or "").strip()
+        """The pinned Kafka version (``kafka.version`` in ``deploy/kafka/pom.xml``)."""
+        return pom_property(self.deploy_dir / "pom.xml", "kafka.version")
 
     @property
     def data_dir(self) -> Path:
@@ -213,6 +212,12 @@ class KafkaBroker:
     def _classpath(self) -> str:
         return str(self.settings.libs_dir / "*")
 
+    @property
+    def class_data(self) -> ClassDataArchive:
+        """The class-data-sharing archive shared by every broker that uses these jars."""
+        archive = self.settings.libs_dir / f"kafka-{self.version}.jsa"
+        return ClassDataArchive(archive, owner=str(self.settings.home))
+
     def _jvm_logging(self) -> list[str]:
         return [
             f"-Dkafka.logs.dir={self.logs_dir}",
@@ -231,36 +236,14 @@ class KafkaBroker:
         if self.is_fetched():
             return False
         mvn = find_maven()
-        find_java()
+        find_java()  # Maven runs on it, and the broker will need it anyway
         libs = self.settings.libs_dir
         with file_lock(libs.with_name(libs.name + ".lock")):
-            if self.is_fetched():
+            if self.is_fetched():  # another process fetched while we waited
                 return False
-            staging = Path(tempfile.mkdtemp(prefix=f".{libs.name}-", dir=libs.parent))
-            try:
-                command = [
-                    mvn, "-q", "-B", "-Dstyle.color=never",
-                    "-f", str(self.deploy_dir / "pom.xml"),
-                    "dependency:copy-dependencies",
-                    f"-DoutputDirectory={staging}",
-                    "-DincludeScope=runtime",
-                ]  # fmt: skip
-                logger.info("fetching Kafka %s jars with Maven into %s", self.version, libs)
-                result = subprocess.run(
-                    command, capture_output=True, text=True, timeout=timeout, check=False
-                )
-                if result.returncode != 0:
-                    output = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-                    raise BrokerError(
-                        f"mvn failed (exit {result.returncode}) fetching Kafka {self.version}:\n"
-                        f"{output}"
-                    )
-                (staging / _FETCHED_MARKER).write_text(self.version + "\n")
-                if libs.exists():
-                    shutil.rmtree(libs)
-                staging.rename(libs)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+            logger.info("fetching Kafka %s jars with Maven into %s", self.version, libs)
+            copy_runtime_jars(mvn, self.deploy_dir / "pom.xml", libs, timeout=timeout)
+            (libs / _FETCHED_MARKER).write_text(self.version + "\n")
         return True
 
     def _write_properties(self) -> None:
@@ -286,7 +269,8 @@ class KafkaBroker:
         java = find_java()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         command = [
-            java, *self._jvm_logging(), "-cp", self._classpath(), "kafka.tools.StorageTool",
+            java, *self._jvm_logging(), *self.class_data.read_flags(), "-cp", self._classpath(),
+            "kafka.tools.StorageTool",
             "format", "-t", new_cluster_id(), "-c", str(self.properties_file),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -317,43 +301,17 @@ class KafkaBroker:
         return self.pid() is not None
 
     def answers(self, timeout: float = 5.0) -> bool:
-        """The broker answers a metadata request and lists itself among the live brokers."""
+        """The broker answers a metadata request and lists itself, unfenced, among the brokers."""
         s = self.settings
-        try:
-            with socket.create_connection((s.host, s.port), timeout=timeout):
-                pass
-        except OSError:
-            return False
-        from kafka.admin import KafkaAdminClient
-
-        millis = int(timeout * 1000)
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=s.bootstrap,
-                client_id="fenghuo-broker-probe",
-                request_timeout_ms=millis,
-                bootstrap_timeout_ms=millis,
-            )
-        except Exception as error:  # any client failure means "not answering yet"
-            logger.debug("broker at %s not answering: %r", s.bootstrap, error)
-            return False
-        try:
-            cluster = admin.describe_cluster()
-            brokers = cluster.get("brokers", [])
-            return any(b["broker_id"] == s.node_id and not b.get("is_fenced") for b in brokers)
-        except Exception as error:
-            logger.debug("broker at %s not answering: %r", s.bootstrap, error)
-            return False
-        finally:
-            admin.close()
+        return broker_answers(s.bootstrap, node_id=s.node_id, timeout=timeout)
 
     def _launch(self) -> subprocess.Popen[bytes]:
         s = self.settings
         java = find_java()
         command = [
             java, f"-Xmx{s.heap}", f"-Xms{s.initial_heap}",
-            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
-            *self._jvm_logging(),
+            *s.jvm_options, "-Djava.awt.headless=true",
+            *self._jvm_logging(), *self.class_data.jvm_flags(),
             "-cp", self._classpath(), "kafka.Kafka", str(self.properties_file),
         ]  # fmt: skip
         self.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -423,10 +381,11 @@ class KafkaBroker:
                 return
             if time.monotonic() >= deadline:
                 tail = self._logtail()
-                self.stop()
+                if process is not None:  # ours: don't leave a half-started JVM behind
+                    self.stop()
                 raise BrokerError(
-                    f"Kafka did not answer on {self.settings.bootstrap} within {wait:.0f} s "
-                    f"(stopped it); log tail:\n{tail}"
+                    f"Kafka did not answer on {self.settings.bootstrap} within {wait:.0f} s; "
+                    f"log tail:\n{tail}"
                 )
             time.sleep(0.2)
 
@@ -436,14 +395,19 @@ class KafkaBroker:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
+        archive = self.class_data
+        # A class dump is only worth keeping from a broker that came all the way up.
+        came_up = not archive.path.is_file() and self.answers(timeout=2.0)
         os.kill(pid, signal.SIGTERM)
-        if not self._wait_exit(pid, timeout):
+        clean = self._wait_exit(pid, timeout)
+        if not clean:
             logger.warning("Kafka (pid %d) ignored SIGTERM for %.0f s: killing it", pid, timeout)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             if not self._wait_exit(pid, 10.0):
                 raise BrokerError(f"Kafka (pid {pid}) survived SIGKILL")
         self.pid_file.unlink(missing_ok=True)
+        archive.adopt(complete=came_up and clean)
         return True
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
