@@ -123,20 +123,11 @@ def advance(
     cur = s["cur"]
     if b <= cur:
         return True
-    steps = b - cur
-    looped = min(steps, w + 1)
+    if not s["alarm"]:
+        _learn(s, cur, b, exposure, p, unit)
     ring = s["ring"]
-    for i in range(looped):
-        closing = cur + i
-        _learn(s, ring[closing % w], exposure, p, unit)
-        slot = (closing + 1) % w
-        s["tot"] -= ring[slot]
-        ring[slot] = 0.0
-    rest = steps - looped
-    if rest > 0 and not s["alarm"]:
-        # empty buckets only pull the level towards zero: closed form instead of a loop
-        s["level"] *= (1.0 - _alpha(p)) ** rest
-        s["n"] += rest
+    for closing in range(cur, min(b, cur + w)):
+        ring[(closing + 1) % w] = 0.0  # open the next bucket: the oldest leaves the window
     s["tot"] = float(sum(ring))  # resync: no float drift from running adds and subtracts
     s["cur"] = b
     return True
@@ -219,25 +210,48 @@ def _alpha(p: BaselineParams) -> float:
 
 
 def _learn(
-    s: dict[str, Any], count: float, exposure: float, p: BaselineParams, unit: float
+    s: dict[str, Any], cur: int, b: int, exposure: float, p: BaselineParams, unit: float
 ) -> None:
-    """Fold one closed bucket into level and scale (frozen while an alarm holds)."""
-    if s["alarm"]:
-        return
+    """Fold the buckets ``cur .. b-1`` that just closed into level and scale.
+
+    Only bucket ``cur`` can hold events; the others are empty. Each closed bucket updates the
+    level, and (once a full window has been learned) the scale with the window sum ending at
+    it. Past ``w + 1`` empty buckets the window is all zeros and the level decays in closed
+    form, so a long gap costs O(w) at most.
+    """
     w = window_buckets(p)
+    ring = s["ring"]
     exposure = max(exposure, 1e-9)
-    alpha = max(_alpha(p), 1.0 / (s["n"] + 1))
-    if ready(s, p):
-        expected = s["level"] * exposure
-        sd = max(MAD_TO_SD * s["dev"] * exposure / math.sqrt(w), math.sqrt(expected * unit), unit)
-        count = min(count, expected + p.winsor_z * sd)
-    s["level"] += alpha * (count / exposure - s["level"])
-    s["n"] += 1
-    s["events"] += count / max(unit, 1e-9)
-    if s["n"] >= w:
-        dev = abs(s["tot"] / exposure - w * s["level"])
-        if s["ndev"] >= w:
-            dev = min(dev, p.winsor_z * s["dev"] * MAD_TO_SD)
-        beta = max(_alpha(p), 1.0 / (s["ndev"] + 1))
-        s["dev"] += beta * (dev - s["dev"])
-        s["ndev"] += 1
+    unit = max(unit, 1e-9)
+    base_alpha = _alpha(p)
+    need = max(round(p.min_baseline_hours / p.bucket_hours), w)
+    level, dev, n, ndev = s["level"], s["dev"], s["n"], s["ndev"]
+    events, tot = s["events"], s["tot"]
+    clip = p.winsor_z * MAD_TO_SD
+    sqrt_w = math.sqrt(w)
+    steps = b - cur
+    looped = min(steps, w + 1)
+    for i in range(looped):
+        closing = cur + i
+        count = ring[closing % w] if i == 0 else 0.0
+        if i > 0:
+            tot -= ring[closing % w]  # bucket ``closing - w`` left the window
+        if count > 0 and n >= need and ndev > 0 and events >= p.min_events:
+            expected = level * exposure
+            sd = max(MAD_TO_SD * dev * exposure / sqrt_w, math.sqrt(expected * unit), unit)
+            count = min(count, expected + p.winsor_z * sd)
+        alpha = max(base_alpha, 1.0 / (n + 1))
+        level += alpha * (count / exposure - level)
+        n += 1
+        events += count / unit
+        if n >= w:
+            d = abs(tot / exposure - w * level)
+            if ndev >= w:
+                d = min(d, clip * dev)
+            dev += max(base_alpha, 1.0 / (ndev + 1)) * (d - dev)
+            ndev += 1
+    rest = steps - looped
+    if rest > 0:
+        level *= (1.0 - base_alpha) ** rest
+        n += rest
+    s["level"], s["dev"], s["n"], s["ndev"], s["events"] = level, dev, n, ndev, events
