@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 def default_store_url() -> str:
@@ -35,6 +35,22 @@ class StoreConfig(BaseModel):
     migrate: bool = True
 
 
+class EscalationLevel(BaseModel):
+    """When nobody has acknowledged an alert ``after`` this long (wall clock, from its
+    opening), it is escalated one level and these receivers are told too."""
+
+    after: timedelta = Field(gt=timedelta(0))
+    receivers: list[str] = Field(min_length=1)
+
+
+def default_escalation() -> list[EscalationLevel]:
+    """General Finance follows up unanswered alerts (督办), then the coordination mechanism."""
+    return [
+        EscalationLevel(after=timedelta(hours=4), receivers=["office.general"]),
+        EscalationLevel(after=timedelta(hours=24), receivers=["coordination"]),
+    ]
+
+
 class AlertsConfig(BaseModel):
     """How findings become alerts.
 
@@ -42,6 +58,7 @@ class AlertsConfig(BaseModel):
     says which clock measures it: ``event`` (default) compares ``last_seen`` with the latest
     event time the pipeline has handled, so a history replayed faster than real time resolves
     exactly as it would have live; ``wall`` compares it with the ``now`` given to ``tick``.
+    ``escalation``: levels (increasing ``after``) applied by ``tick`` to alerts still open.
     """
 
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -50,3 +67,12 @@ class AlertsConfig(BaseModel):
     quiet_clock: Literal["event", "wall"] = "event"
     max_event_ids: int = Field(default=50, ge=2, le=10_000)
     outbox: bool = True
+    escalation: list[EscalationLevel] = Field(default_factory=default_escalation)
+
+    @field_validator("escalation")
+    @classmethod
+    def _levels_in_order(cls, levels: list[EscalationLevel]) -> list[EscalationLevel]:
+        afters = [level.after for level in levels]
+        if afters != sorted(set(afters)):
+            raise ValueError(f"escalation levels must have increasing 'after', got {afters}")
+        return levels

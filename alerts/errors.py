@@ -25,3 +25,15 @@ class InvalidTransition(AlertsError, ValueError):
 
 class StoreConflict(AlertsError, RuntimeError):
     """Concurrent writers kept colliding on the same alert; the write was given up after retries."""
+
+
+class StaleAlert(StoreConflict):
+    """The alert changed since it was read (another writer saved a newer revision)."""
+
+
+class SilenceNotFound(AlertsError, LookupError):
+    """No silence has the given id."""
+
+
+class InvalidSilence(AlertsError, ValueError):
+    """A silence with bad matchers or an end before its start."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.alert import Alert, AlertChange, AlertStatus, ChangeKind, utc
+from alerts.cases import CaseWorkflow
 from alerts.config import AlertsConfig
 from alerts.dedup import (
     finding_event_ids,
@@ -28,9 +29,11 @@ from alerts.dedup import (
     quiet_expired,
     resolve,
 )
-from alerts.errors import StoreConflict
+from alerts.errors import StaleAlert, StoreConflict
+from alerts.inhibition import inhibitor
 from alerts.metrics import AlertMetrics
 from alerts.routing import RoutingTree
+from alerts.silences import Silences
 from alerts.store import AlertRepository, make_engine, migrate, writer
 from models import Finding
 
@@ -100,39 +103,49 @@ class AlertPipeline:
         return changes
 
     def tick(self, now: datetime | None = None) -> list[AlertChange]:
-        """Resolve the alerts that were quiet for longer than ``quiet_period``.
+        """Resolve the alerts quiet for longer than ``quiet_period``; escalate the alerts
+        nobody acknowledged in time (``escalation`` levels).
 
-        The event clock (default) is the latest event time handled, so ``now`` only matters
-        with ``quiet_clock = "wall"``.
+        Escalation timers run on the wall clock (``now``, default the pipeline's clock); the
+        quiet period on the event clock (the latest event time handled) unless
+        ``quiet_clock = "wall"``.
         """
         self._load_watermark()
         clock = utc(now or self._clock()) if self.config.quiet_clock == "wall" else self._watermark
-        if clock is None:
-            return []
-        before = clock - self.config.quiet_period
         changes: list[AlertChange] = []
-        while True:
-            done = self._transact(lambda repo, at: self._resolve_quiet(repo, before, at))
-            changes.extend(done)
-            if len(done) < _TICK_BATCH:
-                return changes
+        if clock is not None:
+            before = clock - self.config.quiet_period
+            while True:
+                done = self._transact(lambda repo, at: self._resolve_quiet(repo, before, at))
+                changes.extend(done)
+                if len(done) < _TICK_BATCH:
+                    break
+        if self.config.escalation:
+            changes.extend(self._transact(self._escalate_overdue, now=now, count=False))
+        return changes
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- internals ------------------------------------------------------------------------
     def _transact(
-        self, work: Callable[[AlertRepository, datetime], list[AlertChange]]
+        self,
+        work: Callable[[AlertRepository, datetime], list[AlertChange]],
+        *,
+        now: datetime | None = None,
+        count: bool = True,
     ) -> list[AlertChange]:
         for attempt in range(1, _RETRIES + 1):
             try:
                 with Session(self._writer) as session, session.begin():
-                    changes = work(AlertRepository(session), utc(self._clock()))
-            except IntegrityError as exc:
-                # Another writer opened the same dedup key (or saw the same event) first.
-                log.warning("alert write collided (attempt %d): %s", attempt, exc.orig)
+                    changes = work(AlertRepository(session), utc(now or self._clock()))
+            except (IntegrityError, StaleAlert) as exc:
+                # Another writer opened the same dedup key, saw the same event or changed the
+                # alert first: start over from what it committed.
+                log.warning("alert write collided (attempt %d): %s", attempt, exc)
                 continue
-            self._count(changes)
+            if count:
+                self._count(changes)
             return changes
         raise StoreConflict(f"alert write still colliding after {_RETRIES} attempts")
 
@@ -193,34 +206,48 @@ class AlertPipeline:
 
         Openings and resolutions always notify; an update notifies only when it raises the
         severity or reaches new receivers (the occurrences themselves are in alert_events).
+        A suppressed, silenced or inhibited alert is stored and audited but not delivered.
         """
         repo.save(after, previous=before)
         notify = kind != "updated" or (
             before is not None
             and (after.severity.rank > before.severity.rank or after.routes != before.routes)
         )
-        if notify:
-            if kind == "updated" and before is not None:
-                detail = {**detail, "severity": [str(before.severity), str(after.severity)]}
-                detail["routes_added"] = [r for r in after.routes if r not in before.routes]
-            repo.add_history(
-                after,
-                action=kind,
-                actor=PIPELINE_ACTOR,
-                at=now,
-                from_status=str(before.status) if before else None,
-                detail=detail,
-            )
-            muted = AlertStatus.SUPPRESSED in (after.status, before.status if before else None)
-            if self.config.outbox and not muted:
-                repo.enqueue(after, kind=kind, receivers=self._targets(after), now=now)
+        if not notify:
+            return AlertChange(kind, after)
+        if kind == "updated" and before is not None:
+            detail = {**detail, "severity": [str(before.severity), str(after.severity)]}
+            detail["routes_added"] = [r for r in after.routes if r not in before.routes]
+        muted_by = self._muted_by(repo, before, after, now) if self.config.outbox else None
+        if muted_by:
+            detail = {**detail, "muted_by": muted_by}
+        repo.add_history(
+            after,
+            action=kind,
+            actor=PIPELINE_ACTOR,
+            at=now,
+            from_status=str(before.status) if before else None,
+            detail=detail,
+        )
+        if self.config.outbox and not muted_by:
+            targets = self.routing.targets(after, after.routes)
+            repo.enqueue(after, kind=kind, receivers=targets, now=now)
         return AlertChange(kind, after)
 
-    def _targets(self, alert: Alert) -> list[tuple[str, str]]:
-        """(receiver, notification group) for each of the alert's routes."""
-        groups = {m.receiver: m.route.group_key(alert) for m in self.routing.matches(alert)}
-        fallback = self.routing.root.group_key(alert)
-        return [(r, groups.get(r, fallback)) for r in alert.routes]
+    def _muted_by(
+        self, repo: AlertRepository, before: Alert | None, after: Alert, now: datetime
+    ) -> str | None:
+        """Why the change is not delivered: suppressed, a silence (wall clock) or a rule."""
+        if AlertStatus.SUPPRESSED in (after.status, before.status if before else None):
+            return "suppressed"
+        silence = Silences(repo.session).silencing(after, now)
+        if silence is not None:
+            return f"silence {silence.silence_id}"
+        found = inhibitor(repo, after, self.routing.inhibit_rules)
+        if found is not None:
+            rule, source = found
+            return f"inhibited by {source.alert_id} ({rule.name})"
+        return None
 
     def _resolve_quiet(
         self, repo: AlertRepository, before: datetime, now: datetime
@@ -231,6 +258,12 @@ class AlertPipeline:
             closed = resolve(alert, at=alert.last_seen + quiet, now=now)
             changes.append(self._store(repo, alert, closed, "resolved", now, {"quiet": True}))
         return changes
+
+    def _escalate_overdue(self, repo: AlertRepository, now: datetime) -> list[AlertChange]:
+        workflow = CaseWorkflow(
+            repo.session, routing=self.routing, outbox=self.config.outbox, clock=lambda: now
+        )
+        return workflow.escalate_overdue(self.config.escalation, actor=PIPELINE_ACTOR)
 
     def _count(self, changes: list[AlertChange]) -> None:
         if self.metrics is None:

@@ -11,72 +11,34 @@ routed as the sector of its feed (trades -> trading_venue, guarantees -> guarant
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.errors import RoutingConfigError
-from models import Category, Feed, InstitutionType, Severity
+from alerts.inhibition import InhibitRule, InhibitRuleSpec, compile_inhibit_rules
+from alerts.matchers import (
+    ROUTE_LABELS,
+    Labelled,
+    Matcher,
+    alert_labels,
+    matches_all,
+    parse_matcher,
+)
 
-#: The labels a matcher may test, and their closed sets of values (None: any value).
-LABEL_VALUES: dict[str, frozenset[str] | None] = {
-    "category": frozenset(Category),
-    "severity": frozenset(Severity),
-    "institution_type": frozenset(InstitutionType),
-    "region_code": None,
-    "feed": frozenset(Feed),
-}
 #: What ``group_by`` may name besides the matcher labels.
-GROUP_LABELS = frozenset(LABEL_VALUES) | {"institution_id", "entity_id", "dedup_key", "..."}
-#: The sector an alert of unknown institution type is routed as (domain.md).
-FEED_SECTORS: dict[str, str] = {
-    Feed.TRADES: InstitutionType.TRADING_VENUE,
-    Feed.GUARANTEES: InstitutionType.GUARANTEE,
-}
-
-_MATCHER = re.compile(r'^\s*([a-z_]+)\s*(=~|!~|!=|=)\s*(?:"(.*)"|(\S*))\s*$')
+GROUP_LABELS = frozenset(ROUTE_LABELS) | {"institution_id", "entity_id", "dedup_key", "..."}
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
-class Routable(Protocol):
-    """What routing reads from an alert."""
-
-    @property
-    def category(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def feed(self) -> str: ...
-    @property
-    def institution_type(self) -> str | None: ...
-    @property
-    def region_code(self) -> str | None: ...
-    @property
-    def institution_id(self) -> str | None: ...
-    @property
-    def entity_id(self) -> str: ...
-    @property
-    def dedup_key(self) -> str: ...
-
-
-def routing_labels(alert: Routable) -> dict[str, str]:
-    """The label set routing sees; a missing value is the empty string (as in Alertmanager)."""
-    sector = alert.institution_type or FEED_SECTORS.get(str(alert.feed), "")
-    return {
-        "category": str(alert.category),
-        "severity": str(alert.severity),
-        "institution_type": str(sector),
-        "region_code": alert.region_code or "",
-        "feed": str(alert.feed),
-        "institution_id": alert.institution_id or "",
-        "entity_id": alert.entity_id,
-        "dedup_key": alert.dedup_key,
-    }
+#: Kept for callers that speak of routing: the label set routes see.
+Routable = Labelled
+routing_labels = alert_labels
 
 
 def parse_duration(value: Any) -> Any:
@@ -119,29 +81,12 @@ class RouteSpec(BaseModel):
 
 
 class RoutingSpec(BaseModel):
-    """The whole file: receivers and the root route."""
+    """The whole file: receivers, the root route and the inhibition rules."""
 
     model_config = ConfigDict(extra="forbid")
     receivers: list[ReceiverSpec] = Field(min_length=1)
     route: RouteSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    label: str
-    op: str
-    value: str
-    pattern: re.Pattern[str] | None = None
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        actual = labels.get(self.label, "")
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        assert self.pattern is not None
-        found = self.pattern.fullmatch(actual) is not None
-        return found if self.op == "=~" else not found
+    inhibit_rules: list[InhibitRuleSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +104,7 @@ class Route:
     routes: tuple[Route, ...]
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        return all(m.matches(labels) for m in self.matchers)
+        return matches_all(self.matchers, labels)
 
     def group_key(self, alert: Routable) -> str:
         """The notification group of ``alert`` on this route (``...`` groups by the dedup key)."""
@@ -195,9 +140,15 @@ def _walk(node: Route, labels: Mapping[str, str]) -> list[Route] | None:
 class RoutingTree:
     """The validated tree; ``route(alert)`` is pure and returns receiver ids in tree order."""
 
-    def __init__(self, root: Route, receivers: Mapping[str, ReceiverSpec]) -> None:
+    def __init__(
+        self,
+        root: Route,
+        receivers: Mapping[str, ReceiverSpec],
+        inhibit_rules: tuple[InhibitRule, ...] = (),
+    ) -> None:
         self.root = root
         self.receivers = dict(receivers)
+        self.inhibit_rules = inhibit_rules
 
     @classmethod
     def from_file(cls, path: Path | str) -> RoutingTree:
@@ -241,7 +192,7 @@ class RoutingTree:
             routes=(),
         )
         root = _compile(root_spec, defaults, "route", receivers, source)
-        return cls(root, receivers)
+        return cls(root, receivers, compile_inhibit_rules(spec.inhibit_rules, source))
 
     def matches(self, alert: Routable) -> list[RouteMatch]:
         """Every (receiver, route) pair the alert reaches, first route first, no receiver twice."""
@@ -256,6 +207,13 @@ class RoutingTree:
 
     def route(self, alert: Routable) -> list[str]:
         return [m.receiver for m in self.matches(alert)]
+
+    def targets(self, alert: Routable, receivers: Iterable[str]) -> list[tuple[str, str]]:
+        """(receiver, notification group) pairs: the group of the route that reaches each
+        receiver, or the root's for a receiver added outside the tree (an escalation)."""
+        groups = {m.receiver: m.route.group_key(alert) for m in self.matches(alert)}
+        fallback = self.root.group_key(alert)
+        return [(r, groups.get(r, fallback)) for r in receivers]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -278,7 +236,7 @@ def _compile(
             raise RoutingConfigError(f"{where}: cannot group by {label!r}")
     node = Route(
         path=path,
-        matchers=tuple(_parse_matcher(text, where) for text in spec.matchers),
+        matchers=tuple(parse_matcher(text, where=where) for text in spec.matchers),
         receivers=tuple(spec.receivers) or parent.receivers,
         continue_=spec.continue_,
         group_by=tuple(spec.group_by) if spec.group_by is not None else parent.group_by,
@@ -292,31 +250,3 @@ def _compile(
         for i, child in enumerate(spec.routes)
     )
     return replace(node, routes=children)
-
-
-def _parse_matcher(text: str, where: str) -> Matcher:
-    found = _MATCHER.match(text)
-    if not found:
-        raise RoutingConfigError(f'{where}: matcher {text!r} is not label="value" (=, !=, =~, !~)')
-    label, op, quoted, bare = found.groups()
-    value = quoted if quoted is not None else bare
-    if label not in LABEL_VALUES:
-        raise RoutingConfigError(
-            f"{where}: matcher {text!r}: unknown label {label!r} (one of {', '.join(LABEL_VALUES)})"
-        )
-    allowed = LABEL_VALUES[label]
-    if op in ("=", "!="):
-        if allowed is not None and value and value not in allowed:
-            raise RoutingConfigError(f"{where}: matcher {text!r}: unknown {label} {value!r}")
-        return Matcher(label, op, value)
-    try:
-        pattern = re.compile(value)
-    except re.error as exc:
-        raise RoutingConfigError(f"{where}: matcher {text!r}: bad regex: {exc}") from exc
-    if allowed is not None and re.fullmatch(r"[a-z0-9_|]+", value):
-        unknown = [v for v in value.split("|") if v and v not in allowed]
-        if unknown:
-            raise RoutingConfigError(
-                f"{where}: matcher {text!r}: unknown {label} {', '.join(map(repr, unknown))}"
-            )
-    return Matcher(label, op, value, pattern)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,7 +18,7 @@ from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, or_, 
 from sqlalchemy.orm import Session
 
 from alerts.alert import ACTIVE_STATUSES, Alert, AlertStatus, ChangeKind, utc
-from alerts.errors import InvalidCursor
+from alerts.errors import InvalidCursor, StaleAlert
 from alerts.store.tables import alert_events, alert_history, alert_routes, alerts, outbox
 from models import Category, DetectorKind, DetectorRef, EntityType, Feed, Severity
 
@@ -116,6 +116,9 @@ def _row_values(alert: Alert) -> dict[str, Any]:
 
 # Hot statements, built once (the pipeline runs them for every finding).
 _UPDATE_ALERT = update(alerts).where(alerts.c.alert_id == bindparam("_id"))
+_UPDATE_REVISION = update(alerts).where(
+    alerts.c.alert_id == bindparam("_id"), alerts.c.revision == bindparam("_rev")
+)
 _INSERT_ALERT = insert(alerts)
 _INSERT_EVENTS = insert(alert_events)
 _SELECT_ROUTES = select(alert_routes.c.receiver).where(alert_routes.c.alert_id == bindparam("_id"))
@@ -199,18 +202,25 @@ class AlertRepository:
     def save(self, alert: Alert, *, previous: Alert | None = None) -> None:
         """Insert or update by ``alert_id``; the routes join table follows ``alert.routes``.
 
-        ``previous`` (the stored state the caller changed) spares reading the current routes.
+        With ``previous`` (the stored state the caller changed) the update only applies to that
+        revision, else ``StaleAlert``: a case action and a new finding never overwrite each other.
         """
         values = _row_values(alert)
+        changes = {k: v for k, v in values.items() if k != "alert_id"}
         db = self.session.connection()
-        done = db.execute(_UPDATE_ALERT, {**values, "_id": values.pop("alert_id")})
-        if done.rowcount == 0:
-            db.execute(_INSERT_ALERT, _row_values(alert))
-            current: set[str] = set()
-        elif previous is not None:
+        if previous is not None:
+            # Optimistic check: the row must still be the revision the caller changed.
+            params = {**changes, "_id": alert.alert_id, "_rev": previous.revision}
+            if db.execute(_UPDATE_REVISION, params).rowcount == 0:
+                raise StaleAlert(
+                    f"alert {alert.alert_id} is no longer at revision {previous.revision}"
+                )
             current = set(previous.routes)
-        else:
+        elif db.execute(_UPDATE_ALERT, {**changes, "_id": alert.alert_id}).rowcount:
             current = set(db.scalars(_SELECT_ROUTES, {"_id": alert.alert_id}))
+        else:
+            db.execute(_INSERT_ALERT, values)
+            current = set()
         wanted = set(alert.routes)
         if wanted - current:
             rows = [{"alert_id": alert.alert_id, "receiver": r} for r in sorted(wanted - current)]
@@ -275,6 +285,31 @@ class AlertRepository:
         if where.until is not None:
             found.append(column < utc(where.until))
         return found
+
+    def active_where(self, columns: Mapping[str, str | None], *, limit: int = 100) -> list[Alert]:
+        """Active alerts whose ``columns`` equal the given values (None: the column is empty)."""
+        query = select(alerts).where(alerts.c.status != AlertStatus.RESOLVED.value)
+        for name, value in columns.items():
+            column = alerts.c[name]
+            query = query.where(column.is_(None) if value is None else column == value)
+        query = query.order_by(alerts.c.last_seen.desc()).limit(limit)
+        return [alert_from_row(r) for r in self.session.connection().execute(query)]
+
+    def unacknowledged(
+        self, *, level: int, opened_before: datetime, limit: int = 500
+    ) -> list[Alert]:
+        """Alerts nobody acknowledged, at escalation ``level``, opened before the given time."""
+        query = (
+            select(alerts)
+            .where(
+                alerts.c.status.in_([AlertStatus.OPEN.value, AlertStatus.ESCALATED.value]),
+                alerts.c.escalation_level == level,
+                alerts.c.created_at <= utc(opened_before),
+            )
+            .order_by(alerts.c.created_at, alerts.c.alert_id)
+            .limit(limit)
+        )
+        return [alert_from_row(r) for r in self.session.connection().execute(query)]
 
     def quiet_since(self, before: datetime, *, limit: int = 1000) -> list[Alert]:
         """Active alerts last seen before ``before`` (candidates for a quiet-period resolve)."""

@@ -168,3 +168,18 @@ outbox = Table(
     UniqueConstraint("alert_id", "revision", "receiver"),
     Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
+
+#: Silences: matchers over alert labels, muting deliveries between ``starts_at`` and ``ends_at``.
+silences = Table(
+    "silences",
+    metadata,
+    Column("silence_id", String(ID), primary_key=True),
+    Column("matchers", JSON, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expired_by", String(128)),
+    Index("ix_silences_ends_at", "ends_at", "starts_at"),
+)

@@ -43,6 +43,7 @@ def ingest(file: TextIO, store_url: str | None, routing: Path | None, deliver: b
         store=StoreConfig(url=store_url) if store_url else defaults.store,
         routing_file=routing or defaults.routing_file,
         outbox=deliver,
+        escalation=[],
     )
     try:
         pipeline = AlertPipeline.from_config(config)

@@ -43,6 +43,7 @@ class Labels:
     category: str
     severity: str = "medium"
     feed: str = "loans"
+    entity_type: str = "loan"
     institution_type: str | None = None
     region_code: str | None = "350100"
     institution_id: str | None = "FJ-X-1"
