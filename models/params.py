@@ -75,7 +75,7 @@ class MultiLenderParams(_Section):
     min_lenders: int = Field(5, ge=2)
     window_days: float = Field(7.0, gt=0)
     warmup_hours: float = Field(
-        24.0,
+        12.0,
         ge=0,
         description="originations this soon after the lender's first record re-report the book",
     )
