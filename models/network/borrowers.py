@@ -36,7 +36,7 @@ class MultiLenderBorrowing(Detector):
     min_lenders : int, default 5
         Distinct lenders within the window that make the finding.
     window_days : float, default 7
-    warmup_hours : float, default 24
+    warmup_hours : float, default 12
     max_loans : int, default 64
         Recent originations kept per borrower (oldest dropped first).
 

@@ -64,12 +64,12 @@ class WashTrade(Detector):
         state = state if state is not None else {"sellers": {}, "count": 0}
         sellers: dict[str, list[list[Any]]] = state["sellers"]
         own = sellers.get(event.seller_account, [])
-        if any(kept[_TRADE] == event.trade_id for kept in own):
+        t = event.event_time.timestamp()
+        if _kept(own, t, event.trade_id):
             return state, []  # a redelivered trade
         if event.buyer_owner_id == event.seller_owner_id:
             # Nothing changed hands: keep it out of the rings, report it on its own.
             return state, [self._same_owner(event)]
-        t = event.event_time.timestamp()
         window = p.window_hours * 3600.0
         entry = [
             t,
@@ -179,6 +179,16 @@ def _closing_ring(
         return None
 
     return walk(entry[_BUYER], [], {entry[_BUYER], goal})
+
+
+def _kept(legs: list[list[Any]], t: float, trade_id: str) -> bool:
+    """Whether ``trade_id`` at time ``t`` is already among ``legs`` (sorted by time)."""
+    i = bisect.bisect_left(legs, t, key=lambda e: e[_T])
+    while i < len(legs) and legs[i][_T] == t:
+        if legs[i][_TRADE] == trade_id:
+            return True
+        i += 1
+    return False
 
 
 def _sweep(sellers: dict[str, list[list[Any]]], window: float, *, keep: int) -> int:
