@@ -143,7 +143,7 @@ class BaselineParams(_Section):
     window_hours: float = Field(24.0, gt=0, description="trailing window judged (whole buckets)")
     half_life_hours: float = Field(168.0, gt=0, description="EWMA half-life of level and scale")
     warmup_hours: float = Field(
-        24.0, ge=0, description="since the entity's first event: the re-reported book, not judged"
+        12.0, ge=0, description="since the entity's first event: the re-reported book, not judged"
     )
     min_baseline_hours: float = Field(48.0, ge=0, description="learning after warm-up")
     min_events: int = Field(0, ge=0, description="events seen in the baseline before judging")
@@ -152,7 +152,9 @@ class BaselineParams(_Section):
     min_excess: float = Field(5.0, ge=0, description="observed − expected (events) to fire")
     clear_z: float = Field(2.0, ge=0, description="cleared below this z ...")
     clear_ratio: float = Field(1.5, ge=1, description="... or below this ratio")
-    repeat_hours: float = Field(24.0, gt=0, description="repeat a finding while it holds")
+    repeat_hours: float = Field(
+        12.0, gt=0, description="repeat a finding while it holds (below the alert quiet period)"
+    )
     winsor_z: float = Field(3.0, gt=0, description="clip bucket updates at level + z·scale")
 
 
@@ -186,7 +188,7 @@ class PriceParams(_Section):
     max_accounts: int = Field(3, ge=1, description="owners that drive the move")
     min_share: float = Field(0.6, gt=0, le=1, description="their share of the driving side")
     clear_z: float = Field(2.0, ge=0)
-    repeat_hours: float = Field(24.0, gt=0)
+    repeat_hours: float = Field(12.0, gt=0)
     max_owners: int = Field(48, ge=4, description="owners tracked per bucket (space-saving)")
 
 

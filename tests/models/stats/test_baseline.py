@@ -119,8 +119,9 @@ def test_long_spike_repeats_at_most_once_per_repeat_period() -> None:
     s = new_series()
     transitions = feed(s, [2] * 96 + [12] * 72)
     fired = [h for h, tr in transitions if tr is not Transition.CLEAR]
-    assert len(fired) <= 1 + 72 // 24
-    assert all(b - a >= 24 for a, b in itertools.pairwise(fired))
+    every = round(P.repeat_hours / P.bucket_hours)
+    assert 2 <= len(fired) <= 1 + 72 // every
+    assert all(b - a >= every for a, b in itertools.pairwise(fired))
 
 
 def test_baseline_is_frozen_while_alarm_holds() -> None:

@@ -54,7 +54,9 @@ def test_delinquency_flat_then_jump_fires_with_evidence() -> None:
 def test_delinquency_spike_clears_afterwards() -> None:
     _, found = run(DelinquencySpike(), loan_history([2] * 8 + [15, 15] + [2] * 4))
     assert found[-1].cleared
-    assert sum(not f.cleared for f in found) <= 2
+    fired = [f.evidence["transition"] for f in found if not f.cleared]
+    assert fired[0] == "fire"
+    assert set(fired[1:]) <= {"repeat"}
 
 
 def test_delinquency_flat_does_not_fire() -> None:
@@ -92,7 +94,8 @@ def guarantee_history(compensated_per_day: list[int], **kw: Any) -> list[Any]:
 
 def test_compensation_spike_fires_for_a_guarantee_company() -> None:
     _, found = run(CompensationSpike(), guarantee_history([1] * 8 + [12] + [1] * 3))
-    assert [f.entity_id for f in found if not f.cleared] == ["FJ-GT-0001"]
+    assert {f.entity_id for f in found} == {"FJ-GT-0001"}
+    assert [f.evidence["transition"] for f in found][0] == "fire"
     assert found[0].category is Category.COMPENSATION_SPIKE
 
 
