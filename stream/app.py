@@ -25,7 +25,13 @@ from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
 from stream.settings import WorkerSettings, resolve
-from stream.tables import TableRegistry, declare_registry_table, declare_state_tables
+from stream.tables import (
+    ChangelogFlush,
+    StateTables,
+    TableRegistry,
+    declare_registry_table,
+    declare_state_tables,
+)
 from stream.topics import Topics, declare_topics
 
 log = logging.getLogger(__name__)
@@ -124,13 +130,14 @@ def create_app(
     topics = declare_topics(app, settings)
     registry = metrics_registry or CollectorRegistry()
     metrics = StreamMetrics(registry)
-    state_tables = declare_state_tables(app, table_partitions(engine, settings))
+    state = StateTables(declare_state_tables(app, table_partitions(engine, settings)))
+    app.sensors.add(ChangelogFlush(state))
     ctx = WorkerContext(
         app=app,
         settings=settings,
         engine=engine,
         topics=topics,
-        state_tables=state_tables,
+        state=state,
         registry=TableRegistry(declare_registry_table(app)),
         dead_letters=DeadLetterWriter(topics.dead_letters, metrics),
         metrics=metrics,
@@ -138,7 +145,7 @@ def create_app(
         recent=RecentIds(settings.input.recent_ids_per_partition),
         drift=monitor,
     )
-    metrics.touch(state_tables)
+    metrics.touch(state.tables)
     for module in MODULES:
         module.register(app, ctx)
 

@@ -1,9 +1,15 @@
 """Detector state and the institution registry, held in Faust tables.
 
 Each detector namespace gets one ``app.Table`` (JSON keys and values, changelog topic
-``<app id>-state-<namespace>-changelog``) so its state survives restarts and rebalances. Writes
-go to the changelog partition of the message being processed, set explicitly: micro-batches
-mix partitions, and Faust's implicit "current event" would put them all on the last one's.
+``<app id>-state-<namespace>-changelog``) so its state survives restarts and rebalances.
+
+Writes are applied at once and reach the changelog write-behind: a key changed many times
+between two offset commits is logged once, with its latest value, when the commit starts
+(``ChangelogFlush``); Faust flushes the producer before it commits, so a committed offset never
+runs ahead of the state it produced. That keeps the changelog to one record per hot key (a
+lender's book, the guarantee graph) per commit instead of one per event. Each key goes to the
+changelog partition of the message that changed it, set explicitly: micro-batches mix
+partitions, and Faust's implicit "current event" would put them all on the last one's.
 The registry is a ``GlobalTable``: every worker sees every institution, whichever partition of
 ``institutions`` it consumes.
 """
@@ -49,25 +55,66 @@ def _write(table: TableT, partition: int, key: str, value: Any) -> None:
     table.send_changelog(partition, key, value)
 
 
-class TableStateStore:
-    """``models.state.StateStore`` over Faust tables, writing to one changelog partition.
+class StateTables:
+    """The detector state tables of one app, with the keys changed since the last flush.
 
     Parameters
     ----------
     tables : mapping of namespace to table
-    partition : int
-        The source partition of the events whose state is being read and written.
     """
 
-    def __init__(self, tables: Mapping[str, TableT], partition: int) -> None:
-        self.tables = tables
+    def __init__(self, tables: Mapping[str, TableT]) -> None:
+        self.tables = dict(tables)
+        self._dirty: dict[tuple[str, str], int] = {}
+
+    def store(self, partition: int) -> TableStateStore:
+        """The ``StateStore`` for events read from source partition ``partition``."""
+        return TableStateStore(self, partition)
+
+    def mark(self, namespace: str, key: str, partition: int) -> None:
+        self._dirty[(namespace, key)] = partition
+
+    @property
+    def pending(self) -> int:
+        return len(self._dirty)
+
+    def flush(self) -> int:
+        """Queue the latest value of every changed key on its changelog; returns how many.
+
+        Synchronous (Faust's ``send_soon`` only buffers), so it can run in a commit hook.
+        """
+        dirty, self._dirty = self._dirty, {}
+        for (namespace, key), partition in dirty.items():
+            table = self.tables[namespace]
+            table.send_changelog(partition, key, table.data.get(key))
+        return len(dirty)
+
+
+class TableStateStore:
+    """``models.state.StateStore`` over the state tables, for one source partition."""
+
+    def __init__(self, state: StateTables, partition: int) -> None:
+        self.state = state
         self.partition = partition
 
     def get(self, namespace: str, key: str) -> Any | None:
-        return self.tables[namespace].data.get(key)
+        return self.state.tables[namespace].data.get(key)
 
     def set(self, namespace: str, key: str, value: Any) -> None:
-        _write(self.tables[namespace], self.partition, key, value)
+        self.state.tables[namespace].data[key] = value
+        self.state.mark(namespace, key, self.partition)
+
+
+class ChangelogFlush(faust.Sensor):
+    """Flushes the changed state keys when an offset commit starts (see the module docstring)."""
+
+    def __init__(self, state_tables: StateTables) -> None:
+        super().__init__()
+        self.state_tables = state_tables
+
+    def on_commit_initiated(self, consumer: Any) -> Any:
+        self.state_tables.flush()
+        return super().on_commit_initiated(consumer)
 
 
 class TableRegistry:

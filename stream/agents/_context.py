@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 
 import faust
-from faust.types import TableT
 
 from models import FeedEvent, Institution, RiskEngine
 from models.ml.drift import DriftMonitor
@@ -21,7 +20,7 @@ from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
 from stream.settings import WorkerSettings
-from stream.tables import TableRegistry, TableStateStore
+from stream.tables import StateTables, TableRegistry, TableStateStore
 from stream.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ class WorkerContext:
     settings: WorkerSettings
     engine: RiskEngine
     topics: Topics
-    state_tables: dict[str, TableT]
+    state: StateTables
     registry: TableRegistry
     dead_letters: DeadLetterWriter
     metrics: StreamMetrics
@@ -49,7 +48,7 @@ class WorkerContext:
 
     def store(self, partition: int) -> TableStateStore:
         """State for events of one source partition (its changelog partition)."""
-        return TableStateStore(self.state_tables, partition)
+        return self.state.store(partition)
 
     async def await_institution(self, event: FeedEvent) -> None:
         """Give the registry time to learn the institution behind a business event.

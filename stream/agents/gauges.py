@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def register(app: faust.App, ctx: WorkerContext) -> None:
     @app.timer(ctx.settings.metrics.interval_seconds, name="sample_gauges")
     async def sample_gauges() -> None:
-        for namespace, table in ctx.state_tables.items():
+        for namespace, table in ctx.state.tables.items():
             ctx.metrics.table_keys.labels(namespace).set(len(table.data))
         ctx.metrics.table_keys.labels(REGISTRY_TABLE).set(len(ctx.registry))
         try:
