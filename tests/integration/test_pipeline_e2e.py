@@ -20,7 +20,6 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from alerts.evaluate import ScoredAlert, matches
 from models.contract import contract_errors
 from models.history import Label
 from stream.admin import delete_topics, list_topics
@@ -33,11 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 WORKER_READY_SECONDS = 90.0
 ALERTS_SECONDS = 90.0
 SIMULATED_EVENTS = 3000
-#: Rule scenarios whose alert follows from one event: each injected one must be alerted.
-RULE_CATEGORIES = frozenset(
-    {"usurious_rate", "prohibited_trading_mode", "unlicensed_activity", "guarantee_leverage"}
-)
-
 LENDER, VENUE, GHOST = "E2E-MC-0001", "E2E-TV-0001", "E2E-MC-GHOST"
 WHEN = "2026-11-26T10:15:00+08:00"
 
