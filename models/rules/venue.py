@@ -259,9 +259,9 @@ class HolderLimit(Detector):
 
     Positions are built from the venue's trades (buyer +quantity, seller -quantity); the
     issuer's original position never appears in trades, so only positive positions count.
-    The holder count is kept as a running sum. A finding is emitted when a trade changes the
-    count of a product over the limit (or first finds it over), ``cleared`` when the count is
-    back within it. A redelivered trade id is ignored.
+    The holder count is kept as a running sum. Every trade of a product over the limit is a
+    finding (the breach persists, so its alert stays open), and the trade that brings the count
+    back within it a ``cleared`` one. A redelivered trade id is ignored.
 
     Parameters (``params.venue``)
     ----------
@@ -290,19 +290,15 @@ class HolderLimit(Detector):
         seen[event.trade_id] = 1
         if len(seen) > MAX_SEEN_TRADES:
             del seen[next(iter(seen))]
-        before = state["holders"]
         if event.buyer_owner_id != event.seller_owner_id:
             _move(state, event.buyer_owner_id, event.quantity)
             _move(state, event.seller_owner_id, -event.quantity)
         holders: int = state["holders"]
         limit = self.params.venue.holder_limit
         breached = holders > limit
-        if breached and (holders != before or not state["flagged"]):
-            state["flagged"] = 1
-        elif not breached and state["flagged"]:
-            state["flagged"] = 0
-        else:
+        if not breached and not state["flagged"]:
             return state, []
+        state["flagged"] = int(breached)
         ratio = ratio_to_limit(holders, limit)
         finding = Finding(
             category=Category.HOLDER_LIMIT,

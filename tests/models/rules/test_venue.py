@@ -174,9 +174,16 @@ def test_issuer_negative_position_is_not_a_holder() -> None:
     assert finding.evidence["holders"] == 2
 
 
-def test_trade_between_holders_that_keeps_the_count_does_not_repeat() -> None:
+def test_every_trade_of_a_product_over_the_limit_is_reported() -> None:
     events = [*_sales(4), trade("X", seller_owner_id="O0", buyer_owner_id="O1", quantity=50.0)]
-    assert last(HolderLimit(params=_limit(3)), events) == []
+    [finding] = last(HolderLimit(params=_limit(3)), events)
+    assert finding.evidence["holders"] == 4
+    assert not finding.cleared
+
+
+def test_trades_within_the_limit_report_nothing() -> None:
+    events = [*_sales(3), trade("X", seller_owner_id="O0", buyer_owner_id="O1", quantity=50.0)]
+    assert all(fs == [] for fs in run(HolderLimit(params=_limit(3)), events))
 
 
 def test_holder_selling_out_brings_the_count_back_and_clears() -> None:
