@@ -206,7 +206,7 @@ def score(j: Judgement, p: BaselineParams) -> float:
 
 
 def _alpha(p: BaselineParams) -> float:
-    return 1.0 - 0.5 ** (p.bucket_hours / p.half_life_hours)
+    return 1.0 - math.pow(0.5, p.bucket_hours / p.half_life_hours)
 
 
 def _learn(

@@ -155,7 +155,7 @@ class PriceManipulation(Detector):
         move = abs(math.log(close / ref))
         if st["ndev"] >= _window(p):
             move = min(move, 3.0 * MAD_TO_SD * max(st["dev"], MIN_VOLATILITY))
-        alpha = max(1.0 - 0.5 ** (p.bucket_hours / p.half_life_hours), 1.0 / (st["ndev"] + 1))
+        alpha = max(1.0 - math.pow(0.5, p.bucket_hours / p.half_life_hours), 1.0 / (st["ndev"] + 1))
         st["dev"] += alpha * (move - st["dev"])
         st["ndev"] += 1
         st["n"] += 1

@@ -9,6 +9,7 @@ Evidence: observed, baseline, threshold, scale, window and method, plus the expo
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -38,8 +39,8 @@ def _remember(state: dict[str, Any], event_id: str) -> None:
 
 def _track_mean(state: dict[str, Any], key: str, value: float, half_life_events: float) -> float:
     """EWMA of the size of one event (loan principal, trade quantity), running-mean start."""
-    n = state.get(f"{key}_n", 0)
-    alpha = max(1.0 - 0.5 ** (1.0 / half_life_events), 1.0 / (n + 1))
+    n = int(state.get(f"{key}_n", 0))
+    alpha = max(1.0 - math.pow(0.5, 1.0 / half_life_events), 1.0 / (n + 1))
     mean = float(state.get(key, 0.0))
     mean += alpha * (value - mean)
     state[key], state[f"{key}_n"] = mean, n + 1
