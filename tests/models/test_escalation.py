@@ -4,12 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models.catalogue import build_engine
 from models.categories import Category, DetectorKind, EntityType, Feed, Severity
 from models.detector import Context
 from models.escalation import InstitutionRiskEscalation, RegionalCluster
 from models.events import Institution
 from models.findings import DetectorRef, Finding
-from models.state import DictRegistry
+from models.state import DictRegistry, DictStore
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 CTX = Context(registry=DictRegistry())
@@ -206,3 +207,26 @@ def test_region_comes_from_the_registry_when_the_finding_lacks_it() -> None:
     state, out = det.detect(f, None, Context(registry=registry))
     assert out == []
     assert list(state["members"]) == ["A"]
+
+
+def test_the_engine_runs_both_composites_over_findings() -> None:
+    engine = build_engine()
+    store = DictStore()
+    cats = [Category.DELINQUENCY_SPIKE, Category.USURIOUS_RATE, Category.EVERGREENING]
+    found: list[Finding] = []
+    for i, cat in enumerate(cats):
+        found += engine.process_findings(
+            [finding(cat, days=i)], store=store, registry=DictRegistry()
+        ).findings
+    for i, inst in enumerate(["FJ-MC-0002", "FJ-MC-0003"]):
+        found += engine.process_findings(
+            [finding(Category.DELINQUENCY_SPIKE, days=3 + i, institution_id=inst)],
+            store=store,
+            registry=DictRegistry(),
+        ).findings
+    assert [f.category for f in found] == [
+        Category.INSTITUTION_RISK_ESCALATION,
+        Category.REGIONAL_CLUSTER,
+    ]
+    assert store.size("escalation.institution") == 3
+    assert store.size("escalation.region") == 1
