@@ -1,23 +1,25 @@
 """Training entry point: a history file in, a registered model version out.
 
 Rows are the new business (``originated``/``extended``) of the history, with the features the
-live detectors would have computed at that moment. A row's label is 1 when its loan later gets
-a ``default`` or ``written_off`` event within the history (loans still running at the end are
-censored as 0, which makes the last weeks look safer than they are: the out-of-time test window
-states its positives so a reader can judge). Models are fitted on the earlier part of the
-history and measured on the later part, against a logistic-regression baseline.
+live detectors would have computed at that moment. A row's label is 1 when its loan gets a
+``default`` or ``written_off`` event within ``performance_days`` after it (the usual "bad
+within N days" definition). Rows closer than that to the end of the history cannot be labelled
+yet and are left out, so loans still running are never mistaken for good ones. Models are
+fitted on the earlier labelled rows and measured on the later ones, against a
+logistic-regression baseline.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 from models.errors import InvalidEvent, InvalidParameter
 from models.events import NEW_LOAN_BUSINESS, FeedEvent
@@ -32,20 +34,35 @@ from models.ml.features import FEATURE_NAMES, history_features
 log = logging.getLogger(__name__)
 
 DEFAULT_EVENTS = frozenset({"default", "written_off"})
+#: Follow-up a new loan needs before it can be labelled good or bad.
+DEFAULT_PERFORMANCE_DAYS = 90.0
 Progress = Callable[[int], None]
 
 
 @dataclass
 class TrainingTable:
-    """New-business rows of a history with their labels and event times (epoch seconds)."""
+    """New-business rows of a history, when each happened and when its loan defaulted.
+
+    ``times`` and ``default_times`` are epoch seconds (``inf``: no default in the history);
+    ``end_time`` is the last event of the history.
+    """
 
     X: np.ndarray
-    y: np.ndarray
     times: np.ndarray
+    default_times: np.ndarray
+    end_time: float
     event_ids: list[str]
     data_sha256: str
     source: str
     skipped_lines: int = 0
+
+    def labelled(self, performance_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, y, times)`` of the rows observed for ``performance_days`` after them."""
+        horizon = performance_days * 86_400.0
+        keep = self.times <= self.end_time - horizon
+        delay = self.default_times[keep] - self.times[keep]
+        y = ((delay >= 0) & (delay <= horizon)).astype(int)
+        return self.X[keep], y, self.times[keep]
 
 
 def history_events(
@@ -70,15 +87,30 @@ def history_events(
 
 
 def build_training_table(path: Path, *, progress: Progress | None = None) -> TrainingTable:
-    """Walk a history once with the live feature code; label each new loan by its fate."""
+    """Walk a history file once with the live feature code (bad lines are skipped)."""
+    skipped: list[int] = []
+    table = table_from_events(
+        history_events(path, progress=progress, skipped=skipped),
+        data_sha256=file_sha256(Path(path)),
+        source=Path(path).name,
+    )
+    table.skipped_lines = sum(skipped)
+    return table
+
+
+def table_from_events(
+    events: Iterable[FeedEvent], *, data_sha256: str, source: str
+) -> TrainingTable:
+    """New-business rows of ``events`` (in history order) with their loans' default times."""
     rows: list[np.ndarray] = []
     times: list[float] = []
     ids: list[str] = []
     loans: list[str] = []
     defaulted_at: dict[str, float] = {}
-    skipped: list[int] = []
-    for event, row in history_features(history_events(path, progress=progress, skipped=skipped)):
+    last = -np.inf
+    for event, row in history_features(events):
         t = event.event_time.timestamp()
+        last = max(last, t)
         if event.event_type in DEFAULT_EVENTS:
             defaulted_at.setdefault(event.loan_id, t)
         if event.event_type in NEW_LOAN_BUSINESS:
@@ -86,18 +118,15 @@ def build_training_table(path: Path, *, progress: Progress | None = None) -> Tra
             times.append(t)
             ids.append(event.event_id)
             loans.append(event.loan_id)
-    y = np.array(
-        [int(defaulted_at.get(loan, -np.inf) >= t) for loan, t in zip(loans, times, strict=True)]
-    )
     X = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
     return TrainingTable(
         X=X,
-        y=y,
-        times=np.asarray(times),
+        times=np.asarray(times, dtype=np.float64),
+        default_times=np.array([defaulted_at.get(loan, np.inf) for loan in loans]),
+        end_time=last,
         event_ids=ids,
-        data_sha256=file_sha256(Path(path)),
-        source=Path(path).name,
-        skipped_lines=sum(skipped),
+        data_sha256=data_sha256,
+        source=source,
     )
 
 
@@ -113,16 +142,38 @@ def _iso(epoch: float) -> str:
 
 
 def fit_models(
-    table: TrainingTable, *, test_fraction: float = 0.3, random_state: int = 0
+    table: TrainingTable,
+    *,
+    performance_days: float = DEFAULT_PERFORMANCE_DAYS,
+    test_fraction: float = 0.3,
+    random_state: int = 0,
+    default_risk: DefaultRiskModel | None = None,
+    anomaly: LoanAnomalyModel | None = None,
 ) -> TrainingResult:
-    """Fit both models on the earlier window; measure them and the baseline on the later one."""
-    if len(table.y) < 20:
-        raise InvalidParameter(f"need at least 20 new loans to train, got {len(table.y)}")
-    train, test = out_of_time_split(table.times, test_fraction)
-    X_tr, y_tr, X_te, y_te = table.X[train], table.y[train], table.X[test], table.y[test]
+    """Fit both models on the earlier window; measure them and the baseline on the later one.
+
+    ``default_risk`` and ``anomaly`` are unfitted templates (cloned, seeded with
+    ``random_state``); None uses the defaults.
+    """
+    X, y, times = table.labelled(performance_days)
+    if len(y) < 20:
+        raise InvalidParameter(
+            f"need at least 20 new loans followed for performance_days={performance_days},"
+            f" got {len(y)} of {len(table.times)}: use a longer history or a shorter window"
+        )
+    train, test = out_of_time_split(times, test_fraction)
+    X_tr, y_tr, X_te, y_te = X[train], y[train], X[test], y[test]
     log.info("training on %d loans (%d defaults), testing on %d", len(y_tr), y_tr.sum(), len(y_te))
-    default_risk = DefaultRiskModel(random_state=random_state).fit(X_tr, y_tr)
-    anomaly = LoanAnomalyModel(random_state=random_state).fit(X_tr)
+    default_risk = (
+        clone(default_risk if default_risk is not None else DefaultRiskModel())
+        .set_params(random_state=random_state)
+        .fit(X_tr, y_tr)
+    )
+    anomaly = (
+        clone(anomaly if anomaly is not None else LoanAnomalyModel())
+        .set_params(random_state=random_state)
+        .fit(X_tr)
+    )
 
     baseline_threshold = best_threshold(y_tr, default_risk.baseline_probability(X_tr))
     anomaly_test = anomaly.anomaly_score(X_te)
@@ -146,12 +197,12 @@ def fit_models(
         "source": table.source,
         "data_sha256": table.data_sha256,
         "training_window": {
-            "start": _iso(table.times[train].min()),
-            "end": _iso(table.times[train].max()),
+            "start": _iso(times[train].min()),
+            "end": _iso(times[train].max()),
         },
         "test_window": {
-            "start": _iso(table.times[test].min()),
-            "end": _iso(table.times[test].max()),
+            "start": _iso(times[test].min()),
+            "end": _iso(times[test].max()),
         },
         "rows": {
             "train": len(y_tr),
@@ -159,7 +210,8 @@ def fit_models(
             "test": len(y_te),
             "test_defaults": int(y_te.sum()),
         },
-        "label": "loan gets a default or written_off event later in the history",
+        "label": f"default or written_off within {performance_days:g} days of the new loan",
+        "performance_days": performance_days,
         "random_state": random_state,
         "thresholds": {
             "default_risk": default_risk.threshold_,
@@ -183,14 +235,24 @@ def train_and_register(
     *,
     model_dir: Path,
     version: str | None = None,
+    performance_days: float = DEFAULT_PERFORMANCE_DAYS,
     test_fraction: float = 0.3,
     random_state: int = 0,
     make_current: bool = True,
     progress: Progress | None = None,
+    default_risk: DefaultRiskModel | None = None,
+    anomaly: LoanAnomalyModel | None = None,
 ) -> tuple[str, TrainingResult]:
     """Build the table, fit, and save a new registry version; returns its name and result."""
     table = build_training_table(history, progress=progress)
-    result = fit_models(table, test_fraction=test_fraction, random_state=random_state)
+    result = fit_models(
+        table,
+        performance_days=performance_days,
+        test_fraction=test_fraction,
+        random_state=random_state,
+        default_risk=default_risk,
+        anomaly=anomaly,
+    )
     name = version or new_version_name(table.data_sha256)
     save_bundle(
         model_dir,

@@ -82,10 +82,10 @@ def _loan_events(
         ("originated", when, principal, 0, {})
     ]
     if rng.random() < risk * 1.5:
-        late = when + timedelta(days=float(rng.uniform(20, 60)))
+        late = when + timedelta(days=float(rng.uniform(10, 30)))
         life.append(("overdue", late, principal, 30, {}))
         if rng.random() < 0.6:
-            life.append(("default", late + timedelta(days=60), principal, 90, {}))
+            life.append(("default", late + timedelta(days=20), principal, 50, {}))
     else:
         end = when + timedelta(days=loan["term_days"])
         life.append(("repayment", end, 0.0, 0, {"payment_amount": round(principal, 2)}))

@@ -12,6 +12,7 @@ from models.errors import ArtifactError, InvalidParameter
 from models.events import parse_event
 from models.ml import DefaultRisk, DefaultRiskModel, LoanAnomaly, ModelBundle
 from models.ml.train import TrainingTable
+from tests.models.ml.conftest import PERFORMANCE_DAYS
 from tests.models.ml.crafted import START, loan_value
 
 
@@ -24,9 +25,8 @@ def test_probabilities_lie_in_unit_interval(table: TrainingTable, bundle: ModelB
 def test_calibrated_mean_matches_the_training_default_rate(
     table: TrainingTable, bundle: ModelBundle
 ) -> None:
-    model = bundle.default_risk
-    p = model.default_probability(table.X)
-    assert p.mean() == pytest.approx(table.y.mean(), abs=0.05)
+    X, y, _ = table.labelled(PERFORMANCE_DAYS)
+    assert bundle.default_risk.default_probability(X).mean() == pytest.approx(y.mean(), abs=0.05)
 
 
 def test_fit_refuses_a_table_without_enough_defaults() -> None:
