@@ -88,6 +88,8 @@ def parse_rules(text: str, *, source: str = "<rules>") -> DetectorParams:
         problems.append(RuleError(1, "version", "missing: every rules file names its version"))
     if problems:
         raise RulesFileError(source, problems)
+    if isinstance(data["version"], int | float) and not isinstance(data["version"], bool):
+        data["version"] = str(data["version"])  # `version: 2` means "2"
     try:
         return DetectorParams.model_validate(data)
     except ValidationError as exc:

@@ -54,6 +54,10 @@ def test_left_out_sections_keep_their_defaults() -> None:
     assert params.concentration == DetectorParams().concentration
 
 
+def test_a_numeric_version_is_read_as_text() -> None:
+    assert parse_rules("version: 2\n").version == "2"
+
+
 def test_holidays_are_read_as_dates() -> None:
     params = parse_rules("version: '1'\nvenue:\n  holidays: [2026-10-01, 2026-10-02]\n")
     assert params.venue.holidays == (date(2026, 10, 1), date(2026, 10, 2))
