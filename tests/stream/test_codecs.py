@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from models import Feed, Loan
-from stream.codecs import DeadLetter, Origin, RecentIds, decode
+from models.contract import contract_errors
+from stream.codecs import DeadLetter, Origin, RecentIds, contract_violations, decode
 
 ORIGIN = Origin(topic="loans", partition=2, offset=41, key=b"FJ-MC-0007")
 MAX_BYTES = 4096
@@ -141,3 +142,26 @@ def test_recent_ids_forget_the_oldest_beyond_capacity() -> None:
 def test_recent_ids_refuse_a_capacity_below_one() -> None:
     with pytest.raises(ValueError, match="capacity must be at least 1, got 0"):
         RecentIds(capacity=0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"annual_rate": -0.1},
+        {"annual_rate": 11},
+        {"principal": "1000"},
+        {"event_type": "teleported"},
+        {"institution_id": "has space"},
+        {"borrower_region_code": "440100"},
+        {"event_time": "yesterday"},
+        {"event_id": ""},
+        {"unexpected": 1},
+        {"term_days": 1.5},
+        {"related_party": "yes"},
+    ],
+)
+def test_fast_contract_check_agrees_with_the_contract(changes: dict[str, Any]) -> None:
+    doc = loan(**changes)
+
+    assert (contract_violations(Feed.LOANS, doc) == []) == (contract_errors(Feed.LOANS, doc) == [])
