@@ -6,19 +6,24 @@ for change in pipeline.handle(finding):
 """
 
 from alerts.alert import ACTIVE_STATUSES, Alert, AlertChange, AlertStatus, ChangeKind
-from alerts.config import AlertsConfig, StoreConfig
+from alerts.cases import CaseWorkflow
+from alerts.config import AlertsConfig, EscalationLevel, StoreConfig
 from alerts.dedup import dedup_key, finding_key
 from alerts.errors import (
     AlertNotFound,
     AlertsError,
     InvalidCursor,
+    InvalidSilence,
     InvalidTransition,
     RoutingConfigError,
+    SilenceNotFound,
+    StaleAlert,
     StoreConflict,
 )
 from alerts.metrics import AlertMetrics
 from alerts.pipeline import AlertPipeline
 from alerts.routing import RouteMatch, RoutingTree, routing_labels
+from alerts.silences import Silence, Silences
 from alerts.store import (
     AlertFilter,
     AlertRepository,
@@ -27,6 +32,7 @@ from alerts.store import (
     Page,
     make_engine,
     migrate,
+    writer,
 )
 
 __all__ = [
@@ -41,15 +47,22 @@ __all__ = [
     "AlertStatus",
     "AlertsConfig",
     "AlertsError",
+    "CaseWorkflow",
     "ChangeKind",
+    "EscalationLevel",
     "HistoryEntry",
     "InvalidCursor",
+    "InvalidSilence",
     "InvalidTransition",
     "OutboxItem",
     "Page",
     "RouteMatch",
     "RoutingConfigError",
     "RoutingTree",
+    "Silence",
+    "SilenceNotFound",
+    "Silences",
+    "StaleAlert",
     "StoreConfig",
     "StoreConflict",
     "dedup_key",
@@ -57,4 +70,5 @@ __all__ = [
     "make_engine",
     "migrate",
     "routing_labels",
+    "writer",
 ]

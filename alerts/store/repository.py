@@ -304,7 +304,7 @@ class AlertRepository:
             .where(
                 alerts.c.status.in_([AlertStatus.OPEN.value, AlertStatus.ESCALATED.value]),
                 alerts.c.escalation_level == level,
-                alerts.c.created_at <= utc(opened_before),
+                alerts.c.created_at < utc(opened_before),
             )
             .order_by(alerts.c.created_at, alerts.c.alert_id)
             .limit(limit)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from alerts import Alert, AlertFilter, AlertRepository, InvalidCursor
+from alerts import Alert, AlertFilter, AlertRepository, InvalidCursor, StaleAlert
 from alerts.dedup import open_alert, resolve
 from models import Category, Feed, Severity
 from tests.alerts.conftest import T0, FindingFactory
@@ -50,6 +50,24 @@ def test_saving_twice_by_alert_id_keeps_one_row(engine: Engine, finding: Finding
         assert got is not None and got.occurrences == 3
         assert repo.count(AlertFilter(receivers=["office.banking_insurance"])) == 0
         assert repo.count(AlertFilter(receivers=["coordination"])) == 1
+
+
+def test_saving_over_a_newer_revision_fails(engine: Engine, finding: FindingFactory) -> None:
+    alert = make_alert(finding, 1)
+    save_all(engine, alert)
+    newer = replace(alert, occurrences=2, revision=2)
+    with Session(engine) as session, session.begin():
+        AlertRepository(session).save(newer, previous=alert)
+    stale = replace(alert, revision=2)
+    with (
+        Session(engine) as session,
+        session.begin(),
+        pytest.raises(StaleAlert, match="no longer at revision 1"),
+    ):
+        AlertRepository(session).save(stale, previous=alert)
+    with Session(engine) as session:
+        got = AlertRepository(session).get(alert.alert_id)
+        assert got is not None and got.occurrences == 2
 
 
 def test_active_finds_the_open_alert_of_a_key_not_a_resolved_one(
