@@ -29,7 +29,7 @@ from alerts.dedup import (
     quiet_expired,
     resolve,
 )
-from alerts.errors import StaleAlert, StoreConflict
+from alerts.errors import RoutingConfigError, StaleAlert, StoreConflict
 from alerts.inhibition import inhibitor
 from alerts.metrics import AlertMetrics
 from alerts.routing import RoutingTree
@@ -79,6 +79,13 @@ class AlertPipeline:
     ) -> AlertPipeline:
         """Load and validate the routing tree, open (and migrate) the store."""
         routing = RoutingTree.from_file(config.routing_file)
+        for number, level in enumerate(config.escalation, start=1):
+            unknown = [r for r in level.receivers if r not in routing.receivers]
+            if unknown:
+                raise RoutingConfigError(
+                    f"escalation level {number}: unknown receivers {unknown} "
+                    f"(not declared in {config.routing_file})"
+                )
         engine = make_engine(config.store)
         if config.store.migrate:
             migrate(engine)
