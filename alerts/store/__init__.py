@@ -1,7 +1,9 @@
 """The durable alert store: SQLAlchemy 2 tables, engine factory, migrations and repository."""
 
 from alerts.store.engine import make_engine, writer
+from alerts.store.keys import ApiKey, ApiKeyNotFound, ApiKeys, IssuedKey
 from alerts.store.migrate import current_revision, head_revision, migrate
+from alerts.store.queries import AlertQuery, AlertReader, Change, CountRow
 from alerts.store.repository import (
     AlertFilter,
     AlertRepository,
@@ -14,8 +16,16 @@ from alerts.store.tables import metadata
 
 __all__ = [
     "AlertFilter",
+    "AlertQuery",
+    "AlertReader",
     "AlertRepository",
+    "ApiKey",
+    "ApiKeyNotFound",
+    "ApiKeys",
+    "Change",
+    "CountRow",
     "HistoryEntry",
+    "IssuedKey",
     "OutboxItem",
     "Page",
     "alert_from_row",
