@@ -156,6 +156,9 @@ class BaselineParams(_Section):
         12.0, gt=0, description="repeat a finding while it holds (below the alert quiet period)"
     )
     winsor_z: float = Field(3.0, gt=0, description="clip bucket updates at level + z·scale")
+    max_freeze_hours: float = Field(
+        72.0, gt=0, description="an alarm older than this no longer freezes the baseline"
+    )
 
 
 class LendingSurgeParams(BaselineParams):

@@ -5,16 +5,22 @@ A trailing window of whole days (24 one-hour buckets by default) is immune to in
 seasonality and still fires within hours of a jump, because the sum of the window is judged on
 every event, not only when a bucket closes.
 
+- **Guard band**: the baseline learns a bucket only once it has left the trailing window, so a
+  jump that builds up over hours cannot raise its own baseline before it fires; buckets that
+  were in the window while an alarm held are never learned, so an anomaly never becomes the new
+  normal.
 - **Level**: EWMA of the per-bucket rate ``count / exposure`` (exposure 1 for plain counts),
   with a running-mean start so the first buckets are not biased towards zero.
-- **Scale**: EWMA of ``|window sum − expected|`` (a mean absolute deviation; × √(π/2) gives a
-  standard deviation for normal noise), floored by the Poisson standard deviation √expected and
-  by one event, so small counts never look significant.
+- **Scale**: EWMA of ``|lagged window sum − expected|`` (the window just before the trailing
+  one; a mean absolute deviation, × √(π/2) gives a standard deviation for normal noise),
+  floored by the Poisson standard deviation √expected and by one event, so small counts never
+  look significant.
 - **Warm-up**: events in the first ``warmup_hours`` after an entity's first event (the
-  re-reported book) are not counted; then ``min_baseline_hours`` of learning and ``min_events``
-  events before anything is judged.
-- **Robustness**: bucket updates are clipped at ``level + winsor_z · scale`` and the baseline is
-  frozen while an alarm holds, so an anomaly never becomes the new normal.
+  re-reported book) are not counted; then ``min_baseline_hours`` (at least two windows, for the
+  guard band) and ``min_events`` events before anything is judged.
+- **Robustness**: bucket updates are clipped at ``level + winsor_z · scale``; an alarm that
+  lasts beyond ``max_freeze_hours`` stops freezing the baseline, so a lasting new level
+  becomes the baseline and the alarm clears.
 - **Alarm**: fire when the window sum exceeds every one of ``expected + z_threshold · scale``,
   ``min_ratio · expected`` and ``expected + min_excess``; repeat at most once per
   ``repeat_hours``; clear when the robust z drops below ``clear_z`` or the ratio below
@@ -90,14 +96,17 @@ def new_series() -> dict[str, Any]:
     """An empty series: nothing seen yet."""
     return {
         "first": None,
+        "start": None,
         "cur": None,
         "ring": [],
         "tot": 0.0,
+        "lag": 0.0,
         "n": 0,
         "level": 0.0,
         "dev": 0.0,
         "ndev": 0,
         "events": 0.0,
+        "taint": None,
         "alarm": False,
         "last_emit": None,
         "since": None,
@@ -107,7 +116,7 @@ def new_series() -> dict[str, Any]:
 def advance(
     s: dict[str, Any], t: float, exposure: float, p: BaselineParams, *, unit: float = 1.0
 ) -> bool:
-    """Move the series to event time ``t``, learning from buckets that closed.
+    """Move the series to event time ``t``, learning from buckets that left the window.
 
     Returns False while the entity is in its warm-up (its events are then not counted).
     """
@@ -118,17 +127,15 @@ def advance(
     b = bucket_of(t, p)
     w = window_buckets(p)
     if s["cur"] is None:
-        s["cur"], s["ring"], s["tot"] = b, [0.0] * w, 0.0
+        s["cur"], s["start"], s["ring"] = b, b, [0.0] * (2 * w)
+        s["tot"] = s["lag"] = 0.0
         return True
     cur = s["cur"]
     if b <= cur:
         return True
-    if not s["alarm"]:
-        _learn(s, cur, b, exposure, p, unit)
-    ring = s["ring"]
-    for closing in range(cur, min(b, cur + w)):
-        ring[(closing + 1) % w] = 0.0  # open the next bucket: the oldest leaves the window
-    s["tot"] = float(sum(ring))  # resync: no float drift from running adds and subtracts
+    if s["alarm"] and t - s["since"] <= p.max_freeze_hours * 3600.0:
+        s["taint"] = cur
+    _roll(s, cur, b, exposure, p, unit)
     s["cur"] = b
     return True
 
@@ -144,14 +151,15 @@ def add(s: dict[str, Any], t: float, value: float, p: BaselineParams) -> bool:
     w = window_buckets(p)
     if b > s["cur"] or b <= s["cur"] - w:
         return False
-    s["ring"][b % w] += value
+    s["ring"][b % (2 * w)] += value
     s["tot"] += value
     return True
 
 
 def ready(s: dict[str, Any], p: BaselineParams) -> bool:
     """Warm-up done: enough buckets learned, a scale estimated, enough events seen."""
-    need = max(round(p.min_baseline_hours / p.bucket_hours), window_buckets(p))
+    w = window_buckets(p)
+    need = max(round(p.min_baseline_hours / p.bucket_hours) - w, 1)
     return bool(s["n"] >= need and s["ndev"] > 0 and s["events"] >= p.min_events)
 
 
@@ -165,7 +173,7 @@ def judge(s: dict[str, Any], exposure: float, p: BaselineParams, *, unit: float 
     w = window_buckets(p)
     unit = max(unit, 1e-9)
     expected = w * s["level"] * exposure
-    scale = max(MAD_TO_SD * s["dev"] * exposure, math.sqrt(expected * unit), unit)
+    scale = max(MAD_TO_SD * s["dev"] * exposure, poisson_floor(s, expected, unit, p), unit)
     observed = float(s["tot"])
     z = (observed - expected) / scale
     ratio = observed / expected if expected > 0 else math.inf
@@ -177,6 +185,21 @@ def judge(s: dict[str, Any], exposure: float, p: BaselineParams, *, unit: float 
     return Judgement(observed, expected, scale, z, ratio, threshold, exposure, ready(s, p))
 
 
+def poisson_floor(s: dict[str, Any], expected: float, unit: float, p: BaselineParams) -> float:
+    """Predictive standard deviation of a window sum under a Poisson level learned from data.
+
+    The level rests on ``n_eff`` buckets (the EWMA's effective sample), so the next window
+    varies by ``λ · (1 + w / n_eff)`` (Poisson noise plus the level's own error), with one
+    pseudo-event added to λ so a young or quiet baseline is not taken as exactly zero. Mature
+    baselines converge to the plain Poisson floor √λ.
+    """
+    w = window_buckets(p)
+    alpha = _alpha(p)
+    n_eff = max(1.0, min(float(s["n"]), (2.0 - alpha) / alpha))
+    upper = expected + w * unit / n_eff
+    return math.sqrt(upper * unit * (1.0 + w / n_eff))
+
+
 def step(s: dict[str, Any], t: float, j: Judgement, p: BaselineParams) -> Transition | None:
     """Update the alarm of a series from a judgement; at most one finding per repeat period."""
     b = bucket_of(t, p)
@@ -184,8 +207,11 @@ def step(s: dict[str, Any], t: float, j: Judgement, p: BaselineParams) -> Transi
     if not s["alarm"]:
         if firing:
             s["alarm"], s["since"], s["last_emit"] = True, t, b
+            s["taint"] = s["cur"]  # the window that fired is never learned
             return Transition.FIRE
         return None
+    if t - s["since"] <= p.max_freeze_hours * 3600.0:
+        s["taint"] = s["cur"]
     if firing:
         repeat = max(1, round(p.repeat_hours / p.bucket_hours))
         if b - s["last_emit"] >= repeat:
@@ -209,43 +235,47 @@ def _alpha(p: BaselineParams) -> float:
     return 1.0 - math.pow(0.5, p.bucket_hours / p.half_life_hours)
 
 
-def _learn(
+def _roll(
     s: dict[str, Any], cur: int, b: int, exposure: float, p: BaselineParams, unit: float
 ) -> None:
-    """Fold the buckets ``cur .. b-1`` that just closed into level and scale.
+    """Roll the ring from bucket ``cur`` to ``b``, learning each bucket that leaves the window.
 
-    Only bucket ``cur`` can hold events; the others are empty. Each closed bucket updates the
-    level, and (once a full window has been learned) the scale with the window sum ending at
-    it. Past ``w + 1`` empty buckets the window is all zeros and the level decays in closed
-    form, so a long gap costs O(w) at most.
+    The ring holds two windows: the trailing one (judged) and the lagged one before it (the
+    scale's sample). A bucket leaving the trailing window updates the level; the lagged window
+    sum then updates the scale. Past ``2w`` empty buckets everything is zero and the level
+    decays in closed form, so a long gap costs O(w) at most.
     """
     w = window_buckets(p)
+    r = 2 * w
     ring = s["ring"]
+    start, taint = s["start"], s["taint"]
     exposure = max(exposure, 1e-9)
     unit = max(unit, 1e-9)
     base_alpha = _alpha(p)
-    need = max(round(p.min_baseline_hours / p.bucket_hours), w)
-    level, dev, n, ndev = s["level"], s["dev"], s["n"], s["ndev"]
-    events, tot = s["events"], s["tot"]
     clip = p.winsor_z * MAD_TO_SD
     sqrt_w = math.sqrt(w)
+    level, dev, n, ndev = s["level"], s["dev"], s["n"], s["ndev"]
+    events, lag = s["events"], s["lag"]
     steps = b - cur
-    looped = min(steps, w + 1)
+    looped = min(steps, r)
     for i in range(looped):
-        closing = cur + i
-        count = ring[closing % w] if i == 0 else 0.0
-        if i > 0:
-            tot -= ring[closing % w]  # bucket ``closing - w`` left the window
-        if count > 0 and n >= need and ndev > 0 and events >= p.min_events:
+        c = cur + i
+        k = c - w + 1  # leaves the trailing window for the lagged one
+        dropped = (c + 1) % r  # bucket c - 2w + 1 leaves the lagged window; c + 1 reuses its slot
+        count = ring[k % r]
+        lag += count - ring[dropped]
+        ring[dropped] = 0.0
+        if k < start or (taint is not None and k <= taint):
+            continue
+        if count > 0 and n >= w and ndev > 0:
             expected = level * exposure
             sd = max(MAD_TO_SD * dev * exposure / sqrt_w, math.sqrt(expected * unit), unit)
             count = min(count, expected + p.winsor_z * sd)
-        alpha = max(base_alpha, 1.0 / (n + 1))
-        level += alpha * (count / exposure - level)
+        level += max(base_alpha, 1.0 / (n + 1)) * (count / exposure - level)
         n += 1
         events += count / unit
-        if n >= w:
-            d = abs(tot / exposure - w * level)
+        if k - w + 1 >= start and (taint is None or k - w + 1 > taint):
+            d = abs(lag / exposure - w * level)
             if ndev >= w:
                 d = min(d, clip * dev)
             dev += max(base_alpha, 1.0 / (ndev + 1)) * (d - dev)
@@ -255,3 +285,6 @@ def _learn(
         level *= (1.0 - base_alpha) ** rest
         n += rest
     s["level"], s["dev"], s["n"], s["ndev"], s["events"] = level, dev, n, ndev, events
+    window = [ring[(b - j) % r] for j in range(w)]
+    s["tot"] = float(sum(window))
+    s["lag"] = float(sum(ring)) - s["tot"]

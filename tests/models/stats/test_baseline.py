@@ -90,8 +90,7 @@ def test_buckets_follow_event_time_not_arrival() -> None:
     add(s, 0.0, 1.0, P)
     advance(s, 2.5 * HOUR, 1.0, P)
     add(s, 2.5 * HOUR, 1.0, P)
-    assert s["cur"] == 2
-    assert s["n"] == 2  # buckets 0 and 1 closed, whatever the wall clock did
+    assert s["cur"] == 2  # bucket of the event time, whatever the wall clock did
     advance(s, 25.0 * HOUR, 1.0, P)
     assert s["tot"] == 1.0  # hour 0 left the 24 h window (hours 2..25), hour 2 is still in
     advance(s, 26.0 * HOUR, 1.0, P)
@@ -133,6 +132,22 @@ def test_baseline_is_frozen_while_alarm_holds() -> None:
     assert s["level"] == level
 
 
+def test_a_ramp_does_not_raise_its_own_baseline_before_it_fires() -> None:
+    s = new_series()
+    feed(s, [2] * 96)
+    level = s["level"]
+    feed(s, [3] * 12, start_hour=96)  # too little to fire, still inside the window
+    assert not s["alarm"]
+    assert s["level"] == pytest.approx(level, rel=0.05)
+
+
+def test_spike_window_is_never_learned() -> None:
+    s = new_series()
+    feed(s, [2] * 96 + [12] * 24 + [2] * 96)
+    assert not s["alarm"]
+    assert s["level"] * 24 == pytest.approx(48.0, rel=0.1)
+
+
 def test_rate_uses_exposure() -> None:
     s = new_series()
     for h in range(96):
@@ -149,3 +164,20 @@ def test_state_is_json_able() -> None:
     s = new_series()
     feed(s, [2] * 60)
     assert json.loads(json.dumps(s)) == s
+
+
+def test_a_lasting_new_level_becomes_the_baseline() -> None:
+    s = new_series()
+    transitions = feed(s, [2] * 96 + [12] * 24 * 20)
+    assert transitions[0][1] is Transition.FIRE
+    assert transitions[-1][1] is Transition.CLEAR
+    assert not s["alarm"]
+
+
+def test_young_baseline_widens_the_floor() -> None:
+    young, mature = new_series(), new_series()
+    feed(young, [2] * 48)
+    feed(mature, [2] * 24 * 20)
+    j_young, j_mature = judge(young, 1.0, P), judge(mature, 1.0, P)
+    assert j_young.expected == pytest.approx(j_mature.expected, rel=0.1)
+    assert j_young.scale > j_mature.scale

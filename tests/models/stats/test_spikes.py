@@ -95,7 +95,7 @@ def guarantee_history(compensated_per_day: list[int], **kw: Any) -> list[Any]:
 def test_compensation_spike_fires_for_a_guarantee_company() -> None:
     _, found = run(CompensationSpike(), guarantee_history([1] * 8 + [12] + [1] * 3))
     assert {f.entity_id for f in found} == {"FJ-GT-0001"}
-    assert [f.evidence["transition"] for f in found][0] == "fire"
+    assert found[0].evidence["transition"] == "fire"
     assert found[0].category is Category.COMPENSATION_SPIKE
 
 
