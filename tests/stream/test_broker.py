@@ -83,6 +83,17 @@ def test_fetch_is_skipped_when_the_pinned_jars_are_present(
     assert broker.fetch() is False
 
 
+@pytest.mark.slow
+def test_fetch_copies_the_pinned_jars_once(tmp_path: Path) -> None:
+    broker = KafkaBroker(BrokerSettings(home=tmp_path, libs=tmp_path / "libs"))
+    assert broker.fetch() is True
+    assert (tmp_path / "libs" / f"kafka_2.13-{VERSION}.jar").is_file()
+    assert (tmp_path / "libs" / f"kafka-clients-{VERSION}.jar").is_file()
+    assert broker.is_fetched()
+    assert broker.fetch() is False
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".libs-")] == []
+
+
 def test_cli_names_maven_when_path_lacks_it(tmp_path: Path) -> None:
     result = _fenghuo("kafka", "start", path=tmp_path, var_dir=tmp_path)
     assert result.returncode == 1
