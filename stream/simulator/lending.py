@@ -122,7 +122,7 @@ def due_time(loan: LoanState, k: int) -> int:
 
 def schedule_payment(sim: Sim, loan: LoanState, rng: random.Random) -> None:
     k = loan.paid + 1
-    when = max(due_time(loan, k), sim.now + HOUR)
+    when = max(due_time(loan, k), sim.now + HOUR, sim.live)
     sim.at(when + rng.randint(0, 6 * HOUR), lambda: pay_installment(sim, loan, k, rng))
 
 
@@ -271,7 +271,7 @@ def pick_loans(
             continue
         if loan.status != "current" or loan.managed or loan.loan_id in seen:
             continue
-        if weighted and rng.random() > min(1.0, math.exp(loan.risk + 1.0)):
+        if weighted and rng.random() > min(1.0, math.exp(1.5 * (loan.risk + 1.0))):
             continue
         seen.add(loan.loan_id)
         chosen.append(loan)

@@ -45,19 +45,32 @@ class LabelDraft:
     event_ids: list[str] = field(default_factory=list)
     parts: list[LabelDraft] = field(default_factory=list)
 
-    def add(self, event_id: str, t: int, *, window: bool = True) -> None:
+    breach: int | None = None
+    persistent: bool = False
+
+    def add(self, event_id: str, t: int, *, window: bool = True, breach: bool = False) -> None:
+        """Record an injected event; ``breach`` marks the one that makes the scenario true
+        (a limit crossed, a chain or ring completed): the label's window starts there."""
         self.event_ids.append(event_id)
         if window:
             self.start = t if self.start is None else min(self.start, t)
             self.end = t if self.end is None else max(self.end, t)
+        if breach and self.breach is None:
+            self.breach = t
 
     def span(self) -> tuple[int | None, int | None]:
-        """The window, widened to cover its parts (composite scenarios)."""
-        starts = [self.start] + [p.span()[0] for p in self.parts]
-        ends = [self.end] + [p.span()[1] for p in self.parts]
-        known_starts = [s for s in starts if s is not None]
-        known_ends = [e for e in ends if e is not None]
-        return (min(known_starts, default=None), max(known_ends, default=None))
+        """The label window: from the breach (or the first event) to the last event. A
+        composite scenario starts when its last part starts and ends when its last part
+        ends (that is when three categories or institutions are there together)."""
+        if self.parts:
+            spans = [part.span() for part in self.parts]
+            starts = [s for s, _ in spans if s is not None]
+            ends = [e for _, e in spans if e is not None]
+            if len(starts) < len(spans):
+                return None, None
+            return max(starts), max(ends)
+        start = self.breach if self.breach is not None else self.start
+        return start, self.end
 
 
 class Sim:
@@ -68,6 +81,8 @@ class Sim:
         self.clock = clock
         self.seed = seed
         self.now = 0
+        #: When live activity starts: nothing but the re-reported book comes before it.
+        self.live = 0
         self.out: list[HistoryRecord] = []
         self.registry: dict[str, InstitutionState] = world.by_id()
         self.lenders: dict[str, LenderBook] = {

@@ -243,8 +243,12 @@ def new_borrower(
     return Borrower(ids.individual(), "individual", region, None, risk)
 
 
+#: Fewest institutions of a type, so even a small world has room for every scenario.
+_MINIMUM = {"trading_venue": 6, "guarantee": 6, "local_bank": 4, "private_lending": 6}
+
+
 def _type_counts(n: int) -> dict[str, int]:
-    counts = {t: max(1, round(n * share)) for t, (_, share, _) in TYPES.items()}
+    counts = {t: max(_MINIMUM.get(t, 1), round(n * share)) for t, (_, share, _) in TYPES.items()}
     counts["microcredit"] += n - sum(counts.values())
     return counts
 
@@ -293,6 +297,15 @@ _LENDING: dict[str, tuple[float, float, float, float, float, float, tuple[int, .
         (30, 90, 180, 365),
         "none:.6 vehicle:.2 guarantee:.1 real_estate:.1",
     ),
+}
+
+#: Overdue events per origination by lender type: riskier lending, more delinquency.
+_OVERDUE_SHARE = {
+    "microcredit": 0.06,
+    "pawn": 0.05,
+    "leasing": 0.03,
+    "local_bank": 0.025,
+    "private_lending": 0.09,
 }
 
 # type -> (median net assets, sd of log)
@@ -371,7 +384,7 @@ def _lender(rng: random.Random, ids: IdMaker, inst: InstitutionState) -> LenderP
         terms=terms,
         collateral=collateral,
     )
-    profile.overdue_per_day = profile.orig_per_day * rng.uniform(0.04, 0.08)
+    profile.overdue_per_day = profile.orig_per_day * _OVERDUE_SHARE[inst.institution_type]
     size = max(60, int(profile.orig_per_day * 45))
     for _ in range(size):
         region = inst.region_code if rng.random() < 0.85 else _region(rng)

@@ -120,7 +120,7 @@ SPECS: dict[Category, _Spec] = {
     C.VOLUME_ANOMALY: _Spec(3 * DAY, _products(3.0), trades.volume_anomaly),
     C.PROHIBITED_TRADING_MODE: _Spec(4 * DAY, _products(3.0), trades.prohibited_trading_mode),
     C.T_PLUS_5_VIOLATION: _Spec(7 * DAY, _products(2.0), trades.t_plus_5_violation),
-    C.HOLDER_LIMIT: _Spec(14 * DAY, _products(20.0, busy=True), trades.holder_limit),
+    C.HOLDER_LIMIT: _Spec(10 * DAY, _products(20.0, busy=True), trades.holder_limit),
 }
 
 
@@ -197,6 +197,7 @@ def plan_scenarios(sim: Sim, cfg: SimulatorConfig, duration: int, rng: random.Ra
     planner = Planner(earliest=int(warmup * DAY), latest=int(duration - max(DAY, duration * 0.06)))
     placer = _Placer(sim, rng, planner)
     order = [C.REGIONAL_CLUSTER, C.INSTITUTION_RISK_ESCALATION, C.UNLICENSED_ACTIVITY]
+    order += [C.HOLDER_LIMIT, C.WASH_TRADE]  # the scarcest targets next
     order += [c for c in mix if c not in order]
     slots: list[tuple[Category, int, int]] = []
     for category in order:

@@ -19,7 +19,7 @@ from stream.simulator.world import InstitutionState
 SPIKES = frozenset(
     {Category.DELINQUENCY_SPIKE, Category.COMPENSATION_SPIKE, Category.GUARANTEE_CONTAGION}
 )
-MARGIN = 8 * DAY
+MARGIN = 7 * DAY + 12 * 3600
 
 
 @dataclass(slots=True)

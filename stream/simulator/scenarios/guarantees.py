@@ -22,8 +22,10 @@ def guarantee_leverage(
     company's outstanding passes 1.05 × its limit (10 ×, or 15 × when serving small/micro)."""
     inst = book.profile.inst
     draft.institution_id = draft.entity_id = inst.institution_id
+    draft.persistent = True
     amount_c = int(0.095 * inst.net_assets) * 100
     multiple = 15 if inst.serves_small_micro else 10
+    limit = multiple * inst.net_assets * 100
 
     def one() -> None:
         target = 1.05 * multiple * inst.net_assets * 100
@@ -38,7 +40,7 @@ def guarantee_leverage(
             managed=True,
             term_days=365,
         )
-        draft.add(_last_event(sim), sim.now)
+        draft.add(_last_event(sim), sim.now, breach=book.outstanding_c > limit)
         sim.at(sim.now + rng.randint(600, 1800), one)
 
     sim.at(t0, one)
@@ -62,6 +64,7 @@ def guarantee_concentration(
     guarantor)."""
     inst = book.profile.inst
     draft.institution_id = inst.institution_id
+    draft.persistent = True
     if not related:
         debtor = _debtor(sim, rng, inst.region_code)
         draft.entity_type, draft.entity_id = "borrower", debtor.borrower_id
@@ -69,32 +72,38 @@ def guarantee_concentration(
         first = int(total * 0.55) * 100
         second = int(total * 0.45) * 100
 
-        def issue(amount_c: int) -> None:
+        def issue(amount_c: int, breach: bool) -> None:
             guaranteeing.issue_for_client(
                 sim, book, rng, debtor=debtor, amount_c=amount_c, managed=True
             )
-            draft.add(_last_event(sim), sim.now)
+            draft.add(_last_event(sim), sim.now, breach=breach)
 
-        sim.at(t0, lambda: issue(first))
-        sim.at(t0 + rng.randint(4 * HOUR, 20 * HOUR), lambda: issue(second))
+        sim.at(t0, lambda: issue(first, False))
+        sim.at(t0 + rng.randint(4 * HOUR, 20 * HOUR), lambda: issue(second, True))
         return
     draft.entity_type, draft.entity_id = "institution", inst.institution_id
     n = 4
     share: dict[str, int] = {}
 
     def one_related() -> None:
+        limit = 0.15 * inst.net_assets * 100
         if "c" not in share:
-            room = 0.15 * inst.net_assets * 100 - book.related_c
+            room = limit - book.related_c
             share["c"] = int(rng.uniform(room / n * 1.03, room / (n - 1) * 0.97) / 100) * 100
+        share["made"] = share.get("made", 0) + 1
+        amount_c = share["c"]
+        if share["made"] == n:  # whatever happened meanwhile, the last one crosses
+            amount_c = max(amount_c, int((limit * 1.02 - book.related_c) / 100) * 100)
         debtor = _debtor(sim, rng, inst.region_code)
         debtor.related_to = inst.institution_id
+        crossing = book.related_c <= limit < book.related_c + amount_c
         guaranteeing.issue_for_client(
-            sim, book, rng, debtor=debtor, amount_c=share["c"], related=True, managed=True
+            sim, book, rng, debtor=debtor, amount_c=amount_c, related=True, managed=True
         )
-        draft.add(_last_event(sim), sim.now)
+        draft.add(_last_event(sim), sim.now, breach=crossing)
 
     for i in range(n):
-        sim.at(t0 + i * rng.randint(3 * HOUR, 8 * HOUR), one_related)
+        sim.at(t0 + i * 5 * HOUR + rng.randint(0, 2 * HOUR), one_related)
 
 
 def compensation_spike(
@@ -151,10 +160,14 @@ def guarantee_circle(
     for i, offset in enumerate(offsets):
         guarantor, debtor = members[i], members[(i + 1) % size]
 
-        def edge(guarantor: Borrower = guarantor, debtor: Borrower = debtor) -> None:
+        def edge(
+            guarantor: Borrower = guarantor,
+            debtor: Borrower = debtor,
+            closing: bool = i == size - 1,
+        ) -> None:
             amount_c = rng.randint(20, 100) * 10_000_000
             _, event_id = _enterprise_edge(sim, bank, guarantor, debtor, amount_c)
-            draft.add(event_id, sim.now)
+            draft.add(event_id, sim.now, breach=closing)
 
         sim.at(t0 + offset, edge)
 

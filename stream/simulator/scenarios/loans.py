@@ -36,6 +36,7 @@ def _originate(
     collateral: str | None = None,
     related: bool = False,
     managed: bool = True,
+    breach: bool = False,
 ) -> LoanState:
     amount, usual_rate, usual_term, usual_collateral = lending.draw_terms(
         rng, book.profile, borrower
@@ -51,7 +52,7 @@ def _originate(
         related=related,
         managed=managed,
     )
-    draft.add(sim.emit_loan(loan, "originated"), sim.now)
+    draft.add(sim.emit_loan(loan, "originated"), sim.now, breach=breach)
     if not managed:
         lending.schedule_payment(sim, loan, rng)
     return loan
@@ -96,12 +97,15 @@ def borrower_concentration(
     inst = book.profile.inst
     borrower = _fresh_borrower(sim, rng, book, enterprise=True)
     draft.institution_id, draft.entity_id = inst.institution_id, borrower.borrower_id
+    draft.persistent = True
     n = 7
     share = rng.uniform(0.1 / n * 1.03, 0.1 / (n - 1) * 0.97)
     amount_c = int(share * inst.limit_base) * 100
+    made = [0]
 
     def one() -> None:
-        _originate(sim, book, rng, draft, borrower, amount_c=amount_c)
+        made[0] += 1
+        _originate(sim, book, rng, draft, borrower, amount_c=amount_c, breach=made[0] == n)
 
     _stepwise(sim, t0, n, one)
 
@@ -113,17 +117,31 @@ def related_party_lending(
     related-party total above 15 % of net assets."""
     inst = book.profile.inst
     draft.institution_id = draft.entity_id = inst.institution_id
+    draft.persistent = True
     n = 8
-    state = {"share": 0.0}
+    state = {"share": 0.0, "made": 0}
 
     def one() -> None:
+        state["made"] += 1
+        limit = 0.15 * inst.net_assets * 100
         if not state["share"]:
-            room = 0.15 * inst.net_assets * 100 - book.related_c
+            room = limit - book.related_c
             state["share"] = rng.uniform(room / n * 1.03, room / (n - 1) * 0.97)
+        amount = state["share"]
+        if state["made"] == n:  # background repayments may have made room: still cross
+            amount = max(amount, limit * 1.02 - book.related_c)
         borrower = _fresh_borrower(sim, rng, book, enterprise=True)
         borrower.related_to = inst.institution_id
+        crossing = book.related_c <= limit < book.related_c + amount
         _originate(
-            sim, book, rng, draft, borrower, amount_c=int(state["share"] / 100) * 100, related=True
+            sim,
+            book,
+            rng,
+            draft,
+            borrower,
+            amount_c=int(amount / 100) * 100,
+            related=True,
+            breach=crossing,
         )
 
     _stepwise(sim, t0, n, one)
@@ -188,7 +206,7 @@ def evergreening(
             term_days=rng.choice(book.profile.terms),
             managed=True,
         )
-        draft.add(extended, sim.now)
+        draft.add(extended, sim.now, breach=new.chain == 3)
         draft.add(repaid, sim.now)
         state["loan"] = new
         if new.chain == 3:
@@ -220,8 +238,8 @@ def multi_lender_borrowing(
         if i == 4:
             draft.institution_id = book.profile.inst.institution_id
 
-        def one(book: LenderBook = book) -> None:
-            _originate(sim, book, rng, draft, borrower, managed=False)
+        def one(book: LenderBook = book, fifth: bool = i == 4) -> None:
+            _originate(sim, book, rng, draft, borrower, managed=False, breach=fifth)
 
         sim.at(t0 + offset, one)
 

@@ -66,12 +66,19 @@ def wash_trade(
                 session + i * rng.randint(600, 2400), lambda s=seller, b=buyer: leg(s, b, quantity)
             )  # type: ignore[misc]
 
+    sides: dict[str, set[str]] = {owner: set() for owner in owner_ids}
+    legs_done = [0]
+
     def leg(seller: Account, buyer: Account, quantity: float) -> None:
         event_id = sim.emit_trade(book, buyer, seller, book.price, quantity)
-        draft.add(event_id, sim.now)
+        legs_done[0] += 1
+        # Same owner: the first leg is the wash; a ring: the third leg closes it.
+        draft.add(event_id, sim.now, breach=same_owner or legs_done[0] == 3)
+        sides[seller.owner_id].add("sell")
+        sides[buyer.owner_id].add("buy")
         for od in owner_drafts:
             if od.entity_id in (buyer.owner_id, seller.owner_id):
-                od.add(event_id, sim.now)
+                od.add(event_id, sim.now, breach=len(sides[od.entity_id]) == 2)
 
     sim.at(t0, start)
 
@@ -98,7 +105,9 @@ def t_plus_5_violation(
     def sell() -> None:
         buyer = rng.choice(book.product.buyers)
         draft.add(
-            sim.emit_trade(book, buyer, account, trading.next_price(book, rng), quantity), sim.now
+            sim.emit_trade(book, buyer, account, trading.next_price(book, rng), quantity),
+            sim.now,
+            breach=True,
         )
 
     sim.at(trading.next_session(sim, t0, 1) + rng.randint(600, 3 * HOUR), buy)
@@ -186,6 +195,7 @@ def holder_limit(
     owners hold it (a few trades past the crossing)."""
     product = book.product
     draft.institution_id, draft.entity_id = product.venue.institution_id, product.product_id
+    draft.persistent = True
     per_second = product.trades_per_day / (trading.CLOSES - trading.OPENS)
     state = {"after": 0}
 
@@ -199,7 +209,9 @@ def holder_limit(
         buyer = _new_account(sim, book)
         seller = rng.choice(product.sellers)
         price, quantity = trading.next_price(book, rng), trading.draw_quantity(book, rng)
-        draft.add(sim.emit_trade(book, buyer, seller, price, quantity), sim.now)
+        before = book.holders
+        event_id = sim.emit_trade(book, buyer, seller, price, quantity)
+        draft.add(event_id, sim.now, breach=before <= 200 < book.holders)
         sim.at(trading.next_session(sim, sim.now, rng.expovariate(per_second)), one)
 
     sim.at(trading.next_session(sim, t0, 1), one)
