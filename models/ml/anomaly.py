@@ -112,7 +112,8 @@ class LoanAnomalyModel(BaseEstimator):  # type: ignore[misc]
         """Calibrated score in [0, 1]: the share of training loans less anomalous than each row."""
         raw = self.raw_score(X)
         probs = np.linspace(0.0, 1.0, self.n_quantiles)
-        return np.clip(np.interp(raw, self.quantiles_, probs), 0.0, 1.0)
+        calibrated: np.ndarray = np.clip(np.interp(raw, self.quantiles_, probs), 0.0, 1.0)
+        return calibrated
 
     def contributions(self, X: Any) -> np.ndarray:
         """Signed contributions to the raw isolation score, by ablation to the medians."""

@@ -41,7 +41,7 @@ def logistic_baseline(*, random_state: int | None = None) -> Pipeline:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1.0 - _EPS)
-    return np.log(p / (1.0 - p))  # type: ignore[no-any-return]
+    return np.log(p / (1.0 - p))
 
 
 class DefaultRiskModel(BaseEstimator):  # type: ignore[misc]

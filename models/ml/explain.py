@@ -27,7 +27,8 @@ def ablation_contributions(
     ablated = np.repeat(X, d, axis=0)
     rows = np.arange(n * d)
     ablated[rows, rows % d] = np.tile(reference, n)
-    return base[:, None] - score(ablated).reshape(n, d)
+    result: np.ndarray = base[:, None] - score(ablated).reshape(n, d)
+    return result
 
 
 def linear_contributions(pipeline: Pipeline, X: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -37,7 +38,8 @@ def linear_contributions(pipeline: Pipeline, X: np.ndarray, reference: np.ndarra
     """
     scaler, logit = pipeline[0], pipeline[-1]
     coef = logit.coef_.ravel() / scaler.scale_
-    return (X - reference) * coef
+    result: np.ndarray = (X - reference) * coef
+    return result
 
 
 def top_contributions(
