@@ -1,0 +1,1 @@
+"""One router per resource: alerts, cases, institutions, stats, live stream, silences, health."""
