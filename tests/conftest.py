@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres"]
+pytest_plugins = ["pytester", "tests.fixtures.kafka", "tests.fixtures.postgres"]
 
 _MARKER_OF_FIXTURE = {"kafka_broker": "kafka", "postgres_url": "postgres"}
 
