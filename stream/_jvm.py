@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -85,10 +85,13 @@ def pom_property(pom: Path, name: str) -> str:
     return value
 
 
-def copy_runtime_jars(mvn: str, pom: Path, libs: Path, *, timeout: float) -> None:
+def copy_runtime_jars(
+    mvn: str, pom: Path, libs: Path, *, timeout: float, extra_files: Mapping[str, str]
+) -> None:
     """Resolve ``pom``'s runtime dependencies with Maven and put the jars in ``libs``.
 
-    Copies into a staging directory first, so ``libs`` is never half-filled.
+    Copies into a staging directory first (with ``extra_files``, name -> text, such as a
+    completion marker), so ``libs`` is never seen half-filled.
     """
     libs.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{libs.name}-", dir=libs.parent))
@@ -104,6 +107,8 @@ def copy_runtime_jars(mvn: str, pom: Path, libs: Path, *, timeout: float) -> Non
         if result.returncode != 0:
             output = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
             raise BrokerError(f"mvn failed (exit {result.returncode}) resolving {pom}:\n{output}")
+        for name, text in extra_files.items():
+            (staging / name).write_text(text)
         if libs.exists():
             shutil.rmtree(libs)
         staging.rename(libs)

@@ -242,8 +242,9 @@ class KafkaBroker:
             if self.is_fetched():  # another process fetched while we waited
                 return False
             logger.info("fetching Kafka %s jars with Maven into %s", self.version, libs)
-            copy_runtime_jars(mvn, self.deploy_dir / "pom.xml", libs, timeout=timeout)
-            (libs / _FETCHED_MARKER).write_text(self.version + "\n")
+            pom = self.deploy_dir / "pom.xml"
+            marker = {_FETCHED_MARKER: self.version + "\n"}
+            copy_runtime_jars(mvn, pom, libs, timeout=timeout, extra_files=marker)
         return True
 
     def _write_properties(self) -> None:
