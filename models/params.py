@@ -165,6 +165,7 @@ class LendingSurgeParams(BaselineParams):
     """Originations of new business; the amount is judged beside the count when enabled."""
 
     min_ratio: float = Field(3.0, ge=1)
+    min_events: int = Field(5, ge=0, description="originations in the baseline before judging")
     use_amount: bool = False
 
 
@@ -173,6 +174,7 @@ class VolumeParams(BaselineParams):
 
     metric: str = Field("quantity", pattern="^(quantity|trades)$")
     min_ratio: float = Field(3.0, ge=1)
+    min_events: int = Field(5, ge=0, description="typical trades in the baseline before judging")
     min_excess: float = Field(5.0, ge=0, description="trades above expected (both metrics)")
 
 
