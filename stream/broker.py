@@ -100,7 +100,9 @@ class BrokerSettings:
 
 @dataclass(frozen=True)
 class BrokerStatus:
-    """A snapshot for ``fenghuo kafka status``: is the JVM alive, and does it answer?"""
+    """A snapshot for ``fenghuo kafka status``: is this home's JVM alive (``pid``), and does a
+    broker answer on ``bootstrap`` (``answering``, possibly one started elsewhere)?
+    """
 
     bootstrap: str
     home: Path
@@ -433,5 +435,5 @@ class KafkaBroker:
             version=self.version,
             fetched=self.is_fetched(),
             pid=pid,
-            answering=pid is not None and self.answers(),
+            answering=self.answers(),
         )

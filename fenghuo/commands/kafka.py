@@ -104,8 +104,10 @@ def stop(timeout: float) -> None:
 def status(port: int | None, controller_port: int | None) -> None:
     """Say whether the broker runs and answers; exit status 1 when it does not answer."""
     state = _broker(port, controller_port).status()
-    if state.answering:
+    if state.answering and state.running:
         click.echo(f"Kafka {state.version} is running on {state.bootstrap} (pid {state.pid})")
+    elif state.answering:
+        click.echo(f"A broker answers on {state.bootstrap}, but it was not started from this home")
     elif state.running:
         click.echo(f"Kafka (pid {state.pid}) is running but not answering on {state.bootstrap}")
     else:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,18 +28,6 @@ def _fake_jars(libs: Path) -> Path:
     libs.mkdir(parents=True)
     (libs / ".fetched-version").write_text(VERSION + "\n")
     return libs
-
-
-def _fenghuo(*args: str, path: Path, var_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": str(path), "FENGHUO_VAR_DIR": str(var_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "fenghuo", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +78,6 @@ def test_fetch_copies_the_pinned_jars_once(tmp_path: Path) -> None:
     assert broker.is_fetched()
     assert broker.fetch() is False
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".libs-")] == []
-
-
-def test_cli_names_maven_when_path_lacks_it(tmp_path: Path) -> None:
-    result = _fenghuo("kafka", "start", path=tmp_path, var_dir=tmp_path)
-    assert result.returncode == 1
-    assert "mvn is not on PATH" in result.stderr
-
-
-def test_cli_names_java_when_path_lacks_it(tmp_path: Path) -> None:
-    _fake_jars(tmp_path / "kafka" / "libs")
-    result = _fenghuo("kafka", "start", path=tmp_path, var_dir=tmp_path)
-    assert result.returncode == 1
-    assert "java is not on PATH" in result.stderr
-    assert "Java 17 or newer" in result.stderr
 
 
 def test_start_names_java_when_path_lacks_it(
