@@ -36,6 +36,10 @@ from stream.topics import Topics, declare_topics
 
 log = logging.getLogger(__name__)
 
+PRODUCER_BATCH_BYTES = 512 * 1024
+PRODUCER_LINGER_SECONDS = 0.005
+PRODUCER_BUFFER_MESSAGES = 20_000
+
 #: Which topic feeds the agent that runs the detectors of (feed, partition).
 _SOURCE_TOPIC: dict[Partition, str] = {
     Partition.BORROWER: "loans_by_borrower",
@@ -126,7 +130,15 @@ def create_app(
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         table_standby_replicas=0,
+        # State and re-keyed events are many small-to-large records: batch them per request
+        # instead of paying a broker round trip for each (the default 16 KiB batch holds one
+        # lender book, and Faust's producer buffer then holds back consumption).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_linger=PRODUCER_LINGER_SECONDS,
     )
+    # The state flush at each commit queues one record per changed key; Faust holds back all
+    # consumption while more than 100 are queued, which turned every commit into a stall.
+    app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
     topics = declare_topics(app, settings)
     registry = metrics_registry or CollectorRegistry()
     metrics = StreamMetrics(registry)
