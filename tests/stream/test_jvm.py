@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from stream._jvm import (
+    ClassDataArchive,
     MissingToolError,
     find_java,
     find_maven,
@@ -90,3 +91,58 @@ def test_exited_but_unreaped_child_is_not_alive() -> None:
         wait_for(lambda: not pid_alive(child.pid), timeout=10)
     finally:
         child.wait()
+
+
+# --- class-data archive ---
+
+
+def _archive(tmp_path: Path, owner: str = "/homes/a") -> ClassDataArchive:
+    return ClassDataArchive(tmp_path / "kafka-4.1.1.jsa", owner=owner)
+
+
+def test_without_an_archive_the_jvm_dumps_one_for_its_home(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    assert archive.jvm_flags() == [f"-XX:ArchiveClassesAtExit={archive.dump_path}"]
+    assert archive.read_flags() == []
+    assert archive.dump_path != _archive(tmp_path, owner="/homes/b").dump_path
+
+
+def test_with_an_archive_the_jvm_maps_it(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    archive.path.write_bytes(b"classes")
+    assert archive.jvm_flags() == [f"-XX:SharedArchiveFile={archive.path}"]
+    assert archive.read_flags() == archive.jvm_flags()
+
+
+def test_dump_of_a_complete_run_becomes_the_archive(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    archive.dump_path.write_bytes(b"classes")
+    archive.adopt(complete=True)
+    assert archive.path.read_bytes() == b"classes"
+    assert not archive.dump_path.exists()
+
+
+@pytest.mark.parametrize("archive_exists", [False, True])
+def test_dump_is_discarded_when_incomplete_or_already_archived(
+    tmp_path: Path, archive_exists: bool
+) -> None:
+    archive = _archive(tmp_path)
+    if archive_exists:
+        archive.path.write_bytes(b"first")
+    archive.dump_path.write_bytes(b"partial")
+    archive.adopt(complete=archive_exists)
+    assert not archive.dump_path.exists()
+    assert archive.path.exists() is archive_exists
+    if archive_exists:
+        assert archive.path.read_bytes() == b"first"
+
+
+def test_stale_dumps_of_dead_runs_are_removed(tmp_path: Path) -> None:
+    old = _archive(tmp_path, owner="/homes/gone")
+    old.dump_path.write_bytes(b"left behind")
+    os.utime(old.dump_path, (0, 0))
+    fresh = _archive(tmp_path, owner="/homes/running")
+    fresh.dump_path.write_bytes(b"being written")
+    _archive(tmp_path).jvm_flags()
+    assert not old.dump_path.exists()
+    assert fresh.dump_path.exists()
