@@ -84,9 +84,18 @@ class ApiSection(_Section):
     port: int = Field(8000, ge=1, le=65535)
     #: Kafka bootstrap (``host:port,…``) checked by ``/readyz``; None: no broker check.
     broker: str | None = None
+    #: Serve HTTPS: both a PEM certificate (chain) and its private key.
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
     auth: AuthSection = AuthSection()
     limits: LimitsSection = LimitsSection()
     stream: StreamSection = StreamSection()
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiSection:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("api.tls_certfile and api.tls_keyfile go together: set both or none")
+        return self
 
 
 class ApiSettings(BaseSettings):

@@ -111,7 +111,7 @@ class ApiKeys:
         )
         return IssuedKey(key, f"{PREFIX}{key_id}_{secret}")
 
-    def verify(self, token: str, *, now: datetime) -> ApiKey | None:
+    def verify(self, token: str) -> ApiKey | None:
         """The active key ``token`` names, or None (malformed, unknown, wrong secret, revoked)."""
         found = _TOKEN.match(token)
         if found is None:
@@ -121,13 +121,20 @@ class ApiKeys:
         if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
             return None
         key = _key(row)
-        if not key.active:
-            return None
-        if key.last_used_at is None or utc(now) - key.last_used_at >= TOUCH_EVERY:
-            self.session.execute(
-                update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=utc(now))
-            )
-        return key
+        return key if key.active else None
+
+    def touch(self, key: ApiKey, *, now: datetime) -> bool:
+        """Record a use of ``key`` (at most once per ``TOUCH_EVERY``); True if written.
+
+        Kept apart from ``verify`` so checking a key stays a read: on SQLite a read that turns
+        into a write can fail where a write transaction from the start waits its turn.
+        """
+        if key.last_used_at is not None and utc(now) - key.last_used_at < TOUCH_EVERY:
+            return False
+        self.session.execute(
+            update(api_keys).where(api_keys.c.key_id == key.key_id).values(last_used_at=utc(now))
+        )
+        return True
 
     def get(self, key_id: str) -> ApiKey:
         row = self.session.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
