@@ -130,9 +130,8 @@ def _create(
         }
         for spec in specs
     }
-    response = admin.create_topics(
-        request, timeout_ms=int(timeout * 1000), raise_errors=False, wait_for_metadata=True
-    )
+    millis = int(timeout * 1000)
+    response = admin.create_topics(request, timeout_ms=millis, raise_errors=False)
     created, raced = [], []
     for topic in response["topics"]:
         code = topic["error_code"]
@@ -143,7 +142,26 @@ def _create(
         else:
             text = _error_text(code, topic.get("error_message"))
             raise TopicError(f"creating topic {topic['name']!r} failed: {text}")
+    if created:  # usable only once every partition has a leader
+        admin.wait_for_topics(created, timeout_ms=millis)
     return created, raced
+
+
+def _add_partitions(admin: KafkaAdminClient, name: str, total: int, timeout: float) -> None:
+    response = admin.create_partitions(
+        {name: total}, timeout_ms=int(timeout * 1000), raise_errors=False
+    )
+    for topic in response.results:
+        if topic.error_code:
+            text = _error_text(topic.error_code, topic.error_message)
+            raise TopicError(f"growing topic {name!r} to {total} partitions failed: {text}")
+
+
+def _set_config(admin: KafkaAdminClient, name: str, config: dict[str, str]) -> None:
+    resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=config)
+    outcome = admin.alter_configs([resource])["topic"][name]
+    if outcome != "OK":
+        raise TopicError(f"setting {config} on topic {name!r} failed: {outcome}")
 
 
 def ensure_topics(
@@ -168,7 +186,7 @@ def ensure_topics(
         for name, count in counts.items():
             spec = by_name[name]
             if count < spec.partitions:
-                admin.create_partitions({name: spec.partitions}, timeout_ms=int(timeout * 1000))
+                _add_partitions(admin, name, spec.partitions, timeout)
                 result.grown[name] = (count, spec.partitions)
             elif count > spec.partitions:
                 logger.warning(
@@ -184,8 +202,7 @@ def ensure_topics(
             current = _current_config(admin, name, wanted)
             differing = {key: value for key, value in wanted.items() if current.get(key) != value}
             if differing:
-                resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=differing)
-                admin.alter_configs([resource])
+                _set_config(admin, name, differing)
                 result.reconfigured[name] = differing
     if result.changed:
         logger.info(

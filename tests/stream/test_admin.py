@@ -8,6 +8,7 @@ import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from stream.admin import (
+    TopicError,
     TopicSpec,
     broker_answers,
     delete_topics,
@@ -148,6 +149,24 @@ def test_ensure_compacts_an_existing_plain_topic(
     result = ensure_topics(kafka_broker, [TopicSpec(institutions, 1, compacted=True)])
     assert result.reconfigured == {institutions: {"cleanup.policy": "compact"}}
     assert _config(admin, institutions, "cleanup.policy") == "compact"
+
+
+@pytest.mark.kafka
+def test_broker_refusing_a_new_topic_is_an_error_naming_it(
+    kafka_broker: str, names: list[str]
+) -> None:
+    bad = TopicSpec(_new(names, "loans"), 1, config={"cleanup.policy": "shred"})
+    with pytest.raises(TopicError, match=rf"creating topic '{bad.name}' failed: .*shred"):
+        ensure_topics(kafka_broker, [bad])
+
+
+@pytest.mark.kafka
+def test_broker_refusing_a_config_change_is_an_error_naming_it(
+    kafka_broker: str, topic_factory: TopicFactory
+) -> None:
+    loans = topic_factory("loans")
+    with pytest.raises(TopicError, match=rf"on topic '{loans}' failed: .*shred"):
+        ensure_topics(kafka_broker, [TopicSpec(loans, 1, config={"cleanup.policy": "shred"})])
 
 
 @pytest.mark.kafka
