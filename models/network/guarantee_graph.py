@@ -23,7 +23,7 @@ __all__ = ["GuaranteeNetwork"]
 
 GRAPH_KEY = "graph"
 #: Released guarantee ids remembered, so a late ``issued`` does not bring an edge back.
-_TOMBSTONES = 50_000
+_TOMBSTONES = 10_000
 # Edge fields: [guarantor, debtor, outstanding, issuing event id, circle-eligible (0/1),
 #               event time of the latest applied event, reporting institution].
 _G, _D, _OUT, _EVENT, _CIRCLE, _T, _INST = range(7)
