@@ -158,7 +158,7 @@ class AlertReader:
         if bucket_seconds is not None:
             width = literal_column(str(int(bucket_seconds)))
             dialect = self.session.get_bind().dialect.name
-            bucket = ((_epoch(column, dialect) / width) * width).label("bucket")
+            bucket = ((_epoch(column, dialect) // width) * width).label("bucket")
             selected.append(bucket)
             groups.append(bucket)
         if by is not None:

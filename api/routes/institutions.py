@@ -49,7 +49,7 @@ def institution_risk(
 ) -> Any:
     reader = AlertReader(session)
     every = AlertQuery(where=AlertFilter(institution_id=institution_id), scope=caller.scope)
-    if not reader.counts(every):
+    if sum(row.count for row in reader.counts(every)) == 0:
         raise not_found("institution")
     active = [str(s) for s in ACTIVE_STATUSES]
     open_query = AlertQuery(

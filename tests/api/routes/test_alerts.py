@@ -98,9 +98,7 @@ def test_route_filter_never_widens_the_callers_scope(
 
 
 def test_free_text_with_sql_is_only_text(client: TestClient, loaded: Loaded, as_: AsFn) -> None:
-    response = client.get(
-        "/v1/alerts", params={"q": "' OR '1'='1' --"}, headers=as_("admin", "*")
-    )
+    response = client.get("/v1/alerts", params={"q": "' OR '1'='1' --"}, headers=as_("admin", "*"))
     assert response.status_code == 200
     assert response.json()["items"] == []
 
@@ -112,7 +110,9 @@ def test_cursor_walks_every_alert_once_newest_first(
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:
-        params = {"limit": 5, "institution_id": "FJ-MC-0100"} | ({"cursor": cursor} if cursor else {})
+        params = {"limit": 5, "institution_id": "FJ-MC-0100"} | (
+            {"cursor": cursor} if cursor else {}
+        )
         body = client.get("/v1/alerts", params=params, headers=as_("regulator", "eic")).json()
         seen.extend(body["items"])
         cursor = body["next_cursor"]
@@ -164,7 +164,7 @@ def test_csv_cells_that_look_like_formulas_are_defused(
     pipeline.handle(
         make_finding(
             Category.USURIOUS_RATE,
-            entity_id="=HYPERLINK(\"http://x\")",
+            entity_id='=HYPERLINK("http://x")',
             entity_type=EntityType.LOAN,
             institution_id="FJ-MC-0007",
             institution_type="microcredit",
