@@ -12,6 +12,27 @@ from dataclasses import dataclass, field
 from stream.simulator.world import Account, Borrower, GuarantorProfile, LenderProfile, Product
 
 
+class Rolling:
+    """Events of the last 24 hours with their running total (for the background's caps)."""
+
+    __slots__ = ("_items", "total")
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[int, float]] = deque()
+        self.total = 0.0
+
+    def trim(self, now: int, span: int = 86_400) -> int:
+        """Drop what is older than ``span``; returns how many events remain."""
+        items = self._items
+        while items and items[0][0] <= now - span:
+            self.total -= items.popleft()[1]
+        return len(items)
+
+    def add(self, t: int, value: float) -> None:
+        self._items.append((t, value))
+        self.total += value
+
+
 @dataclass(slots=True, eq=False)
 class LoanState:
     loan_id: str
@@ -59,7 +80,7 @@ class LenderBook:
     loans: list[LoanState] = field(default_factory=list)
     exposure_c: dict[str, int] = field(default_factory=dict)
     related_c: int = 0
-    recent_orig: deque[tuple[int, int]] = field(default_factory=deque)
+    recent_orig: Rolling = field(default_factory=Rolling)
     recent_delinquent: deque[int] = field(default_factory=deque)
     mean_principal_c: float = 0.0
 
@@ -83,7 +104,7 @@ class ProductBook:
     price: float
     positions: dict[str, float] = field(default_factory=dict)
     holders: int = 0
-    recent: deque[tuple[int, float]] = field(default_factory=deque)
+    recent: Rolling = field(default_factory=Rolling)
     mean_quantity: float = 0.0
     paused_until: int = 0
     extra_accounts: dict[str, Account] = field(default_factory=dict)

@@ -229,18 +229,17 @@ def _originate(sim: Sim, book: LenderBook, rng: random.Random) -> None:
     if not profile.inst.active:
         return
     recent = book.recent_orig
-    while recent and recent[0][0] <= sim.now - DAY:
-        recent.popleft()
+    count = recent.trim(sim.now)
     lam = profile.orig_per_day
     max_count = max(2, int(min(2.2 * lam, lam + 3.5)))
     max_amount = 2.2 * max(lam, 1.0) * max(book.mean_principal_c, 1.0)
-    if len(recent) >= max_count:
+    if count >= max_count:
         return
     base = profile.inst.limit_base
     related = bool(profile.related) and rng.random() < 0.01
     borrower = rng.choice(profile.related if related else profile.pool)
     amount_c, rate, term, collateral = draw_terms(rng, profile, borrower)
-    if sum(a for _, a in recent) + amount_c > max_amount:
+    if recent.total + amount_c > max_amount:
         return
     exposure = book.exposure_c.get(borrower.borrower_id, 0) + amount_c
     if exposure > BORROWER_SHARE * base * 100:
@@ -248,7 +247,7 @@ def _originate(sim: Sim, book: LenderBook, rng: random.Random) -> None:
     if related and book.related_c + amount_c > RELATED_SHARE * profile.inst.net_assets * 100:
         return
     loan = new_loan(sim, book, borrower, amount_c, rate, term, collateral, related=related)
-    recent.append((sim.now, amount_c))
+    recent.add(sim.now, amount_c)
     sim.emit_loan(loan, "originated")
     schedule_payment(sim, loan, rng)
 

@@ -245,7 +245,7 @@ class Sim:
             "trading_mode": mode,
         }
         book.apply(buyer.owner_id, seller.owner_id, quantity)
-        book.recent.append((self.now, quantity))
+        book.recent.add(self.now, quantity)
         return self.emit(Feed.TRADES, product.product_id, value)
 
     # book keeping -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import math
 import random
 
 from stream.simulator.book import ProductBook
-from stream.simulator.clock import DAY, HOUR
+from stream.simulator.clock import HOUR
 from stream.simulator.runtime import Sim
 from stream.simulator.world import Account
 
@@ -36,13 +36,11 @@ def draw_quantity(book: ProductBook, rng: random.Random) -> float:
 
 def trade_room(sim: Sim, book: ProductBook) -> bool:
     """Whether one more background trade keeps the last 24 hours under the volume cap."""
-    recent = book.recent
-    while recent and recent[0][0] <= sim.now - DAY:
-        recent.popleft()
+    count = book.recent.trim(sim.now)
     lam = book.product.trades_per_day
     limit = max(1.6 * lam, lam + 3.0)
-    lots = sum(q for _, q in recent) / book.product.lot
-    return len(recent) + 1 <= limit and lots + 2.5 <= limit
+    lots = book.recent.total / book.product.lot
+    return count + 1 <= limit and lots + 2.5 <= limit
 
 
 def background_trade(sim: Sim, book: ProductBook, rng: random.Random) -> None:

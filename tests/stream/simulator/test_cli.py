@@ -89,7 +89,7 @@ def test_replay_skips_and_reports_bad_lines(
     ]
     history.write_text("\n".join(good[:100] + bad + good[100:]) + "\n", encoding="utf-8")
     suffix = "-" + unique_name("replay")
-    result = CliRunner(mix_stderr=False).invoke(
+    result = CliRunner().invoke(
         main,
         ["replay", str(history), "--bootstrap", kafka_broker, "--topic-suffix", suffix, "--quiet"],
     )
