@@ -1,9 +1,8 @@
 """wash_trade: trades that change no beneficial ownership, only the price and volume on record.
 
-A venue's price and volume are what investors and regulators see; an owner who trades with
+A venue's price and volume are what investors and the Office see; an owner who trades with
 itself, or a ring of accounts passing the same lot around, paints both without any real change
-of hands (国发〔2011〕38号 forbids such manipulation on local venues). Judged per product, the
-Kafka key of ``trades``.
+of hands. Judged per product, the Kafka key of ``trades``.
 """
 
 from __future__ import annotations
