@@ -73,14 +73,15 @@ def create_app(
     app.state.agencies = frozenset(routing.receivers)
     limits = settings.api.limits
     app.state.limiter = RateLimiter(rate=limits.rate_per_second, burst=limits.burst)
-    for module in (alerts, cases, institutions, stats, live, silences, health):
-        app.include_router(module.router)
+    routers = [m.router for m in (alerts, cases, institutions, stats, live, silences, health)]
+    for router in routers:
+        app.include_router(router)
     app.router.routes.append(
         Route("/metrics", _Asgi(make_asgi_app(registry=registry)), include_in_schema=False)
     )
     install(app)
     metrics = ApiMetrics(registry)
-    metrics.touch([r.path for r in app.routes if isinstance(r, APIRoute)])
+    metrics.touch([r.path for router in routers for r in router.routes if isinstance(r, APIRoute)])
     app.add_middleware(
         RequestLimits, max_body_bytes=limits.max_body_bytes, max_query_bytes=limits.max_query_bytes
     )

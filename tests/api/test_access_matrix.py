@@ -79,7 +79,9 @@ def _observe(client: TestClient, loaded: Loaded, headers: Headers) -> dict[str, 
     got["stream"] = {name_of[e["data"]["alert"]["alert_id"]] for e in events(sse)}
     got["stats"] = client.get(f"/v1/stats?{WINDOW}", headers=headers).json()["total"]
     for name in ("wash", "cluster"):
-        got[f"detail:{name}"] = client.get(f"/v1/alerts/{loaded.ids[name]}", headers=headers).status_code
+        got[f"detail:{name}"] = client.get(
+            f"/v1/alerts/{loaded.ids[name]}", headers=headers
+        ).status_code
     for institution in ("FJ-TV-0001", "FJ-MC-0007"):
         url = f"/v1/institutions/{institution}/risk"
         got[f"risk:{institution}"] = client.get(url, headers=headers).status_code

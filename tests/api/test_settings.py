@@ -1,0 +1,56 @@
+"""Settings: placeholder secrets fail outside development; the file and environment apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from api import ApiSettings
+from api.settings import PLACEHOLDER_KEY
+
+STRONG = "k" * 40
+
+
+def test_placeholder_key_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FENGHUO_API__AUTH__JWT_KEY", raising=False)
+    with pytest.raises(ValidationError, match="placeholder"):
+        ApiSettings(environment="production")
+
+
+def test_placeholder_key_is_allowed_in_development() -> None:
+    settings = ApiSettings(environment="development")
+    assert settings.api.auth.jwt_key.get_secret_value() == PLACEHOLDER_KEY
+
+
+def test_short_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", "short")
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        ApiSettings()
+
+
+def test_environment_sets_nested_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_ENVIRONMENT", "production")
+    monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", STRONG)
+    monkeypatch.setenv("FENGHUO_API__LIMITS__MAX_PAGE_SIZE", "420")
+    settings = ApiSettings()
+    assert settings.api.limits.max_page_size == 420
+
+
+def test_config_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "fenghuo.toml"
+    config.write_text('[api]\nport = 9001\n[alerts.store]\nurl = "sqlite://"\n[kafka]\nx = 1\n')
+    monkeypatch.setenv("FENGHUO_CONFIG", str(config))
+    settings = ApiSettings()
+    assert (settings.api.port, settings.alerts.store.url) == (9001, "sqlite://")
+
+
+def test_secrets_are_masked_in_the_start_up_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", STRONG)
+    assert STRONG not in str(ApiSettings().masked())
+
+
+def test_tls_needs_both_files() -> None:
+    with pytest.raises(ValidationError, match="go together"):
+        ApiSettings(api={"tls_certfile": "cert.pem"})
