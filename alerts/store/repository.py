@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,9 +17,16 @@ from typing import Any, Literal
 from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.alert import ACTIVE_STATUSES, Alert, AlertStatus, ChangeKind, utc
+from alerts.alert import Alert, AlertStatus, ChangeKind, utc
 from alerts.errors import InvalidCursor, StaleAlert
-from alerts.store.tables import alert_events, alert_history, alert_routes, alerts, outbox
+from alerts.store.tables import (
+    ACTIVE,
+    alert_events,
+    alert_history,
+    alert_routes,
+    alerts,
+    outbox,
+)
 from models import Category, DetectorKind, DetectorRef, EntityType, Feed, Severity
 
 SortKey = Literal["last_seen", "first_seen"]
@@ -122,9 +129,7 @@ _UPDATE_REVISION = update(alerts).where(
 _INSERT_ALERT = insert(alerts)
 _INSERT_EVENTS = insert(alert_events)
 _SELECT_ROUTES = select(alert_routes.c.receiver).where(alert_routes.c.alert_id == bindparam("_id"))
-_SELECT_ACTIVE = select(alerts).where(
-    alerts.c.dedup_key == bindparam("_key"), alerts.c.status != AlertStatus.RESOLVED.value
-)
+_SELECT_ACTIVE = select(alerts).where(alerts.c.dedup_key == bindparam("_key"), ACTIVE)
 _SELECT_ACTIVE_FOR_UPDATE = _SELECT_ACTIVE.with_for_update()
 _SELECT_SEEN = select(alert_events.c.event_id).where(
     alert_events.c.dedup_key == bindparam("_key"),
@@ -286,14 +291,21 @@ class AlertRepository:
             found.append(column < utc(where.until))
         return found
 
-    def active_where(self, columns: Mapping[str, str | None], *, limit: int = 100) -> list[Alert]:
-        """Active alerts whose ``columns`` equal the given values (None: the column is empty)."""
-        query = select(alerts).where(alerts.c.status != AlertStatus.RESOLVED.value)
+    def active_where(
+        self, columns: Mapping[str, str | None], *, limit: int = 100
+    ) -> Iterator[Alert]:
+        """Active alerts whose ``columns`` equal the given values (None: the column is empty),
+        read one at a time so a caller that stops early decodes no more rows."""
+        query = select(alerts).where(ACTIVE)
         for name, value in columns.items():
             column = alerts.c[name]
             query = query.where(column.is_(None) if value is None else column == value)
-        query = query.order_by(alerts.c.last_seen.desc()).limit(limit)
-        return [alert_from_row(r) for r in self.session.connection().execute(query)]
+        result = self.session.connection().execute(query.limit(limit))
+        try:
+            for row in result:
+                yield alert_from_row(row)
+        finally:
+            result.close()
 
     def unacknowledged(
         self, *, level: int, opened_before: datetime, limit: int = 500
@@ -302,6 +314,7 @@ class AlertRepository:
         query = (
             select(alerts)
             .where(
+                ACTIVE,
                 alerts.c.status.in_([AlertStatus.OPEN.value, AlertStatus.ESCALATED.value]),
                 alerts.c.escalation_level == level,
                 alerts.c.created_at < utc(opened_before),
@@ -315,11 +328,8 @@ class AlertRepository:
         """Active alerts last seen before ``before`` (candidates for a quiet-period resolve)."""
         query = (
             select(alerts)
-            .where(
-                alerts.c.status.in_([str(s) for s in ACTIVE_STATUSES]),
-                alerts.c.last_seen < utc(before),
-            )
-            .order_by(alerts.c.last_seen, alerts.c.alert_id)
+            .where(ACTIVE, alerts.c.last_seen < utc(before))
+            .order_by(alerts.c.last_seen)
             .limit(limit)
         )
         return [alert_from_row(r) for r in self.session.execute(query)]

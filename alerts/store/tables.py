@@ -38,6 +38,10 @@ metadata = MetaData(naming_convention=NAMING)
 ID = 64
 KEY = 512
 
+#: The predicate of the partial indexes on active alerts. Queries must spell it the same way,
+#: as literal SQL (``ACTIVE`` itself), for SQLite to use those indexes.
+ACTIVE = text("status <> 'resolved'")
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware datetime in, an aware UTC datetime out, on SQLite (naive text) and PostgreSQL."""
@@ -97,10 +101,27 @@ alerts = Table(
         "uq_alerts_active_dedup_key",
         "dedup_key",
         unique=True,
-        sqlite_where=text("status <> 'resolved'"),
-        postgresql_where=text("status <> 'resolved'"),
+        sqlite_where=ACTIVE,
+        postgresql_where=ACTIVE,
     ),
     Index("ix_alerts_dedup_key", "dedup_key"),
+    # Active alerts are few among millions: partial indexes keep the pipeline's lookups
+    # (inhibition sources, quiet-period and escalation timers) small whatever the history.
+    Index(
+        "ix_alerts_active_institution",
+        "institution_id",
+        "category",
+        sqlite_where=ACTIVE,
+        postgresql_where=ACTIVE,
+    ),
+    Index("ix_alerts_active_last_seen", "last_seen", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+    Index(
+        "ix_alerts_active_created",
+        "escalation_level",
+        "created_at",
+        sqlite_where=ACTIVE,
+        postgresql_where=ACTIVE,
+    ),
     Index("ix_alerts_last_seen", "last_seen", "alert_id"),
     Index("ix_alerts_first_seen", "first_seen", "alert_id"),
     Index("ix_alerts_status_last_seen", "status", "last_seen", "alert_id"),
