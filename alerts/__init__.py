@@ -20,7 +20,7 @@ from alerts.errors import (
     StaleAlert,
     StoreConflict,
 )
-from alerts.metrics import AlertMetrics
+from alerts.metrics import AlertMetrics, AlertStoreCollector
 from alerts.pipeline import AlertPipeline
 from alerts.routing import RouteMatch, RoutingTree, routing_labels
 from alerts.silences import Silence, Silences
@@ -45,6 +45,7 @@ __all__ = [
     "AlertPipeline",
     "AlertRepository",
     "AlertStatus",
+    "AlertStoreCollector",
     "AlertsConfig",
     "AlertsError",
     "CaseWorkflow",

@@ -31,7 +31,7 @@ from alerts.dedup import (
 )
 from alerts.errors import RoutingConfigError, StaleAlert, StoreConflict
 from alerts.inhibition import inhibitor
-from alerts.metrics import AlertMetrics
+from alerts.metrics import AlertMetrics, region_label
 from alerts.routing import RoutingTree
 from alerts.silences import Silences
 from alerts.store import AlertRepository, make_engine, migrate, writer
@@ -279,6 +279,10 @@ class AlertPipeline:
             category = str(change.alert.category)
             if change.kind == "opened":
                 self.metrics.opened.labels(category, str(change.alert.severity)).inc()
+                region = region_label(change.alert.region_code)
+                self.metrics.opened_by_region.labels(category, region).inc()
+                for receiver in change.alert.routes:
+                    self.metrics.routed.labels(receiver, str(change.alert.severity)).inc()
             elif change.kind == "resolved":
                 self.metrics.resolved.labels(category).inc()
             else:

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, make_asgi_app
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from alerts import RoutingTree, make_engine, migrate, writer
+from alerts import AlertStoreCollector, RoutingTree, make_engine, migrate, writer
 from api.limits import RequestLimits
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import install
@@ -56,10 +56,13 @@ def create_app(
             migrate(engine)
         app.state.engine = engine
         app.state.writer = writer(engine)
+        store_metrics = AlertStoreCollector(engine, routing.receivers)
+        registry.register(store_metrics)
         log.info("API ready: %s", settings.masked()["api"])
         try:
             yield
         finally:
+            registry.unregister(store_metrics)
             engine.dispose()
 
     app = FastAPI(

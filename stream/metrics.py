@@ -68,6 +68,20 @@ class StreamMetrics:
             registry=registry,
         )
 
+        self.model_info = Gauge(
+            "fenghuo_ml_model_info",
+            "The ML model version each ML detector serves (always 1).",
+            ["model", "version"],
+            registry=registry,
+        )
+        self.drift_psi = Gauge(
+            "fenghuo_ml_drift_psi",
+            "Population stability index of the last full drift window against training, "
+            "per model and watched input (``score``: the model's output).",
+            ["model", "input"],
+            registry=registry,
+        )
+
     def touch(self, tables: Iterable[str] = ()) -> None:
         """Create every known series at start-up, so dashboards see zeros, not gaps."""
         for feed in FEEDS:

@@ -23,8 +23,15 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     if monitor is None:
         return
 
+    for model in monitor.reference.models:
+        ctx.metrics.model_info.labels(model, monitor.model_version).set(1)
+
     @app.timer(ctx.settings.ml.drift_check_seconds, name="check_model_drift")
     async def check_model_drift() -> None:
-        for finding in monitor.check(datetime.now(UTC)):
+        findings = monitor.check(datetime.now(UTC))
+        for model, values in monitor.psi.items():
+            for name, value in values.items():
+                ctx.metrics.drift_psi.labels(model, name).set(value)
+        for finding in findings:
             log.warning("model drift: %s (cleared=%s)", finding.entity_id, finding.cleared)
             await send_finding(ctx, finding, time.time())
