@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from fenghuo.cli import main
-from models.history import labels_path_for, read_history, read_labels
+from models.history import BadLine, labels_path_for, parse_line, read_history, read_labels
 from stream.settings import WorkerSettings
 from stream.simulator.producer import feed_topics
 from tests.fixtures.kafka import ConsumerFactory
@@ -35,7 +35,7 @@ def test_simulate_writes_a_history_and_its_labels(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     lines = list(read_history(out))
-    assert lines and all(not hasattr(line, "reason") for line in lines)
+    assert lines and all(not isinstance(line, BadLine) for line in lines)
     assert len(read_labels(labels_path_for(out))) == 2
     assert "records ->" in result.output
 
@@ -98,3 +98,60 @@ def test_replay_skips_and_reports_bad_lines(
     assert "line 101: not JSON" in result.stderr
     topics = feed_topics(WorkerSettings(), suffix)
     assert len(consume(kafka_consumer(*topics.values()), 300, timeout=60)) == 300
+
+
+@pytest.mark.kafka
+def test_simulate_produces_malformed_records_to_kafka_but_not_to_the_file(
+    tmp_path: Path, kafka_broker: str, kafka_consumer: ConsumerFactory
+) -> None:
+    out = tmp_path / "h.jsonl"
+    suffix = "-" + unique_name("sim")
+    args = [
+        "simulate",
+        "--seed",
+        "5",
+        "--institutions",
+        "60",
+        "--events",
+        "300",
+        "--scenarios",
+        "0",
+        "--bad-rate",
+        "0.2",
+        "--rate",
+        "0",
+        "--out",
+        str(out),
+        "--bootstrap",
+        kafka_broker,
+        "--topic-suffix",
+        suffix,
+        "--quiet",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert all(not isinstance(line, BadLine) for line in read_history(out))
+    produced = int(result.stdout.split()[0])
+    assert produced > 330
+    topics = feed_topics(WorkerSettings(), suffix)
+    messages = consume(kafka_consumer(*topics.values()), produced, timeout=60)
+    feeds = {name: feed for feed, name in topics.items()}
+    verdicts = [
+        parse_line(
+            0,
+            json.dumps(
+                {"topic": feeds[m.topic], "key": m.key.decode(), "value": _json_or_text(m.value)}
+            ),
+        )
+        for m in messages
+    ]
+    good = [v for v in verdicts if not isinstance(v, BadLine)]
+    assert len(good) == len(messages) - sum(isinstance(v, BadLine) for v in verdicts)
+    assert produced - 300 >= sum(isinstance(v, BadLine) for v in verdicts) > 0
+
+
+def _json_or_text(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
