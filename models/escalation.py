@@ -61,7 +61,7 @@ class InstitutionRiskEscalation(Detector):
     kind = DetectorKind.COMPOSITE
     name = "institution_risk_escalation"
     partition = Partition.FINDINGS
-    namespace = "escalation.institution"
+    namespace = "institution_risk_escalation"
 
     def state_key(self, event: Finding) -> str | None:
         return event.institution_id if _counts(event) else None
@@ -120,7 +120,7 @@ class RegionalCluster(Detector):
     kind = DetectorKind.COMPOSITE
     name = "regional_cluster"
     partition = Partition.FINDINGS
-    namespace = "escalation.region"
+    namespace = "regional_cluster"
 
     def _region(self, event: Finding, ctx: Context | None = None) -> str | None:
         if event.region_code:

@@ -85,7 +85,7 @@ class PriceManipulation(Detector):
     categories = (Category.PRICE_MANIPULATION,)
     kind = DetectorKind.STATISTICAL
     name = "price_manipulation"
-    namespace = "stats.price_manipulation"
+    namespace = "price_manipulation"
 
     def state_key(self, event: Trade) -> str:
         return event.product_id

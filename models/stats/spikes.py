@@ -159,7 +159,7 @@ class DelinquencySpike(_RateSpike):
     feed = Feed.LOANS
     categories = (Category.DELINQUENCY_SPIKE,)
     name = "delinquency_spike"
-    namespace = "stats.delinquency_spike"
+    namespace = "delinquency_spike"
     unit = "overdue/default events"
 
     def _params(self) -> BaselineParams:
@@ -197,7 +197,7 @@ class CompensationSpike(_RateSpike):
     feed = Feed.GUARANTEES
     categories = (Category.COMPENSATION_SPIKE,)
     name = "compensation_spike"
-    namespace = "stats.compensation_spike"
+    namespace = "compensation_spike"
     unit = "compensated events"
 
     def _params(self) -> BaselineParams:
@@ -235,7 +235,7 @@ class LendingSurge(_SpikeDetector):
     feed = Feed.LOANS
     categories = (Category.LENDING_SURGE,)
     name = "lending_surge"
-    namespace = "stats.lending_surge"
+    namespace = "lending_surge"
 
     def state_key(self, event: Loan) -> str:
         return event.institution_id
@@ -304,7 +304,7 @@ class VolumeAnomaly(_SpikeDetector):
     feed = Feed.TRADES
     categories = (Category.VOLUME_ANOMALY,)
     name = "volume_anomaly"
-    namespace = "stats.volume_anomaly"
+    namespace = "volume_anomaly"
     entity_type = EntityType.PRODUCT
 
     def state_key(self, event: Trade) -> str:

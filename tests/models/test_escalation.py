@@ -228,5 +228,5 @@ def test_the_engine_runs_both_composites_over_findings() -> None:
         Category.INSTITUTION_RISK_ESCALATION,
         Category.REGIONAL_CLUSTER,
     ]
-    assert store.size("escalation.institution") == 3
-    assert store.size("escalation.region") == 1
+    assert store.size("institution_risk_escalation") == 3
+    assert store.size("regional_cluster") == 1
