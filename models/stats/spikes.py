@@ -31,9 +31,10 @@ def _new_state(*series: str) -> dict[str, Any]:
     return {"series": {name: new_series() for name in series}, "active": 0.0, "recent": []}
 
 
-def _remember(state: dict[str, Any], event_id: str) -> None:
+def _remember(state: dict[str, Any], event: Loan | Guarantee | Trade) -> None:
+    """Keep the latest counted events (epoch seconds and id) as the finding's sample."""
     recent = state["recent"]
-    recent.append(event_id)
+    recent.append([event.event_time.timestamp(), event.event_id])
     del recent[:-RECENT_IDS]
 
 
@@ -72,7 +73,8 @@ class _SpikeDetector(Detector):
         evidence["transition"] = str(transition)
         evidence.update(extra or {})
         high = judgement.ratio >= 2 * p.min_ratio
-        ids = [*state["recent"], event.event_id]
+        since = event.event_time.timestamp() - p.window_hours * 3600.0
+        ids = [i for t, i in state["recent"] if t > since] + [event.event_id]
         return Finding(
             category=self.categories[0],
             severity=Severity.INFO if cleared else (Severity.HIGH if high else Severity.MEDIUM),
@@ -122,7 +124,7 @@ class _RateSpike(_SpikeDetector):
         if not advance(series, t, exposure, p):
             return st, []
         if self._hit(event) and add(series, t, 1.0, p):
-            _remember(st, event.event_id)
+            _remember(st, event)
         j = judge(series, exposure, p)
         transition = alarm_step(series, t, j, p)
         if transition is None:
@@ -259,7 +261,7 @@ class LendingSurge(_SpikeDetector):
             series = st["series"][metric]
             value = 1.0 if metric == "count" else event.principal
             if new and add(series, t, value, p) and metric == "count":
-                _remember(st, event.event_id)
+                _remember(st, event)
             j = judge(series, 1.0, p, unit=units[metric])
             results[metric] = (j, alarm_step(series, t, j, p))
         after = [m for m in metrics if st["series"][m]["alarm"]]
@@ -320,7 +322,7 @@ class VolumeAnomaly(_SpikeDetector):
         if not advance(series, t, 1.0, p, unit=typical):
             return st, []
         if add(series, t, event.quantity if by_quantity else 1.0, p):
-            _remember(st, event.event_id)
+            _remember(st, event)
         j = judge(series, 1.0, p, unit=typical)
         transition = alarm_step(series, t, j, p)
         if transition is None:

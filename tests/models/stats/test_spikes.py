@@ -179,3 +179,14 @@ def test_out_of_order_events_are_tolerated() -> None:
     shuffled = [*events[:-3], events[-1], late, events[-3], events[-2]]
     _, found = run(DelinquencySpike(), shuffled)
     assert any(not f.cleared for f in found)
+
+
+def test_event_ids_sample_the_counted_events_of_the_window() -> None:
+    events = loan_history([2] * 8 + [15, 15])
+    by_id = {e.event_id: e for e in events}
+    _, found = run(DelinquencySpike(), events)
+    first = found[0]
+    sample = [by_id[i] for i in first.event_ids]
+    assert all(e.event_type == "overdue" for e in sample)
+    assert all((first.event_time - e.event_time).total_seconds() < 24 * 3600 for e in sample)
+    assert 1 < len(sample) <= 10
