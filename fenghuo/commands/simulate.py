@@ -83,17 +83,17 @@ def simulate(
 ) -> None:
     """Generate a synthetic history of the local financial sector with labelled scenarios."""
     from stream.simulator import Simulation, SimulatorConfig
+    from stream.simulator.config import DEFAULT_START
 
     if out is None and bootstrap is None:
         raise click.UsageError("give --out FILE, --bootstrap HOST:PORT, or both")
     if events is not None and duration is not None:
         raise click.UsageError("give --events or --duration, not both")
-    options = {}
+    first = DEFAULT_START
     if start is not None:
-        moment = datetime.fromisoformat(start)
-        if moment.tzinfo is None:
+        first = datetime.fromisoformat(start)
+        if first.tzinfo is None:
             raise click.BadParameter("needs a UTC offset, e.g. +08:00", param_hint="--start")
-        options["start"] = moment
     try:
         config = SimulatorConfig(
             seed=seed,
@@ -101,7 +101,7 @@ def simulate(
             duration=duration,
             institutions=institutions,
             scenarios=_scenario_mix(scenarios),
-            **options,
+            start=first,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc

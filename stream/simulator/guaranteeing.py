@@ -210,7 +210,7 @@ class EnterpriseNetwork:
             self.degree[node.borrower_id] = self.degree.get(node.borrower_id, 0) + 1
         self.sim.emit_guarantee(g, "issued")
         remaining = rng.choice((180, 365, 540, 720)) - start_t_days
-        self.sim.at(self.sim.now + max(1.0, remaining) * DAY, lambda: self._release(g))
+        self.sim.at(self.sim.now + int(max(1.0, remaining) * DAY), lambda: self._release(g))
         return g
 
     def _release(self, g: GuaranteeState) -> None:

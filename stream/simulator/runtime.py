@@ -7,7 +7,6 @@ comes out in event-time order by construction. Scenarios and the background shar
 from __future__ import annotations
 
 import heapq
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from stream.simulator.world import Account, InstitutionState, World
 if TYPE_CHECKING:
     from stream.simulator.guaranteeing import EnterpriseNetwork
 
-Action = Callable[[], None]
+Action = Callable[[], object]
 
 
 @dataclass(slots=True, eq=False)
@@ -123,9 +122,10 @@ class Sim:
     def new_id(self, kind: str, width: int = 7) -> str:
         return f"{kind}{self.world.ids.next(kind):0{width}d}"
 
-    def draft(self, category: Category, entity_type: str, **ids: str) -> LabelDraft:
+    def draft(self, category: Category, entity_type: str) -> LabelDraft:
+        """A new label draft; its injector fills in the ids as it learns them."""
         n = len(self.drafts) + 1
-        draft = LabelDraft(f"s-{self.seed}-{n:05d}", category, entity_type, **ids)
+        draft = LabelDraft(f"s-{self.seed}-{n:05d}", category, entity_type)
         self.drafts.append(draft)
         return draft
 
@@ -272,6 +272,3 @@ class Sim:
         book.exposure_c[key] = book.exposure_c.get(key, 0) + delta
         if g.related:
             book.related_c += delta
-
-    def rng_for(self, name: str) -> random.Random:
-        return random.Random(f"{self.seed}:{name}")

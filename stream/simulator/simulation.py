@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from models.history import HistoryRecord, Label
 from stream.simulator import guaranteeing, lending, trading
@@ -125,7 +126,7 @@ class Simulation:
         sim = Sim(world, Clock(cfg.start, cfg.holidays), cfg.seed)
         sim.live = LIVE
         for i, inst in enumerate(world.institutions):
-            sim.at(i, lambda inst=inst: sim.emit_institution(inst))  # type: ignore[misc]
+            sim.at(i, partial(sim.emit_institution, inst))
         self._rebook(sim, random.Random(f"{cfg.seed}:book"))
         rng = random.Random(f"{cfg.seed}:background")
         for lender_book in sim.lenders.values():
@@ -144,24 +145,17 @@ class Simulation:
 
     def _rebook(self, sim: Sim, rng: random.Random) -> None:
         """Schedule the re-report of the existing book in the history's first hours."""
-        items: list[object] = []
+        items: list[Callable[[], None]] = []
         for book in sim.lenders.values():
-            items.extend(
-                ("loan", book) for _ in range(max(10, int(book.profile.orig_per_day * 12)))
-            )
+            count = max(10, int(book.profile.orig_per_day * 12))
+            items += [partial(_rebook_loan, sim, book, rng)] * count
         for gbook in sim.guarantors.values():
-            items.extend(("guarantee", gbook) for _ in range(int(gbook.profile.issue_per_day * 25)))
-        items.extend(("edge", None) for _ in range(len(sim.world.network) // 3))
+            count = int(gbook.profile.issue_per_day * 25)
+            items += [partial(_rebook_guarantee, sim, gbook, rng)] * count
+        items += [partial(_rebook_edge, sim, rng)] * (len(sim.world.network) // 3)
         step = (BOOK_END - BOOK_START) / max(1, len(items))
         for i, item in enumerate(items):
-            kind, book = item  # type: ignore[misc]
-            t = BOOK_START + int(i * step)
-            if kind == "loan":
-                sim.at(t, lambda b=book: _rebook_loan(sim, b, rng))  # type: ignore[misc]
-            elif kind == "guarantee":
-                sim.at(t, lambda b=book: _rebook_guarantee(sim, b, rng))  # type: ignore[misc]
-            else:
-                sim.at(t, lambda: _rebook_edge(sim, rng))
+            sim.at(BOOK_START + int(i * step), item)
 
     def _finish(self, drafts: list[LabelDraft], sim: Sim, last_t: int) -> list[Label]:
         labels = []

@@ -18,7 +18,7 @@ from models.categories import Category
 from stream.simulator.book import GuarantorBook, LenderBook, ProductBook
 from stream.simulator.clock import DAY
 from stream.simulator.config import SimulatorConfig
-from stream.simulator.runtime import LabelDraft, Sim
+from stream.simulator.runtime import Sim
 from stream.simulator.scenarios import guarantees, institutions, loans, trades
 from stream.simulator.scenarios._planner import Planner
 from stream.simulator.world import InstitutionState
@@ -63,7 +63,6 @@ class _Spec:
     targets: Callable[[Sim], Sequence[Any]]
     inject: Callable[..., None]
     booked: int = 0  # seconds booked after the start (default: span)
-    lead: int = 0  # seconds of events before the start
 
 
 def _lenders(min_rate: float = 0.0, types: tuple[str, ...] = ()) -> Callable[[Sim], list[Any]]:
@@ -170,7 +169,7 @@ class _Placer:
                 forever=forever,
             ):
                 continue
-            if isinstance(target, ProductBook) and not self._product_free(target, t0, span):
+            if isinstance(target, ProductBook) and not self.claim_product(target, t0, span):
                 continue
             self.planner.book(insts, t0 - lead, t0 + span, categories, exclusive=exclusive)
             if forever:
@@ -179,7 +178,8 @@ class _Placer:
             return target
         return None
 
-    def _product_free(self, book: ProductBook, t0: int, span: int) -> bool:
+    def claim_product(self, book: ProductBook, t0: int, span: int) -> bool:
+        """Take the product from ``t0`` for ``span`` unless a scenario has it nearby."""
         pid = book.product.product_id
         busy = self.products.setdefault(pid, [])
         lo, hi = t0 - 3 * DAY, t0 + span + 3 * DAY
@@ -313,7 +313,6 @@ def _wash_trade(sim: Sim, placer: _Placer, index: int, t0: int, rng: random.Rand
 def _unlicensed(sim: Sim, placer: _Placer, index: int, t0: int, rng: random.Random) -> bool:
     cats = frozenset({str(C.UNLICENSED_ACTIVITY)})
     variant = index % 4
-    draft = None
     if variant == 2:
         draft = sim.draft(C.UNLICENSED_ACTIVITY, "institution")
         institutions.unlicensed_activity(sim, None, t0, rng, draft)
@@ -328,11 +327,11 @@ def _unlicensed(sim: Sim, placer: _Placer, index: int, t0: int, rng: random.Rand
     target = placer.place(targets, t0, 2 * DAY, cats, lead=2 * DAY, forever=True)
     if target is None:
         return False
-    if isinstance(target, ProductBook):
+    if isinstance(target, ProductBook):  # the whole venue stops trading: no later scenario
         venue = target.product.venue
         for other in sim.products.values():
             if other.product.venue is venue:
-                placer._product_free(other, t0, 10**9)
+                placer.claim_product(other, t0, 10**9)
     draft = sim.draft(C.UNLICENSED_ACTIVITY, "institution")
     institutions.unlicensed_activity(sim, target, t0, rng, draft)
     return True
@@ -394,5 +393,3 @@ _SPECIAL: dict[Category, Callable[[Sim, _Placer, int, int, random.Random], bool]
     C.INSTITUTION_RISK_ESCALATION: _escalation,
     C.REGIONAL_CLUSTER: _regional,
 }
-
-__all__ += ["LabelDraft"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from stream.simulator import guaranteeing
 from stream.simulator.book import GuaranteeState, GuarantorBook
@@ -123,7 +124,7 @@ def compensation_spike(
         for g, offset in zip(
             chosen, sorted(rng.randint(0, 16 * HOUR) for _ in chosen), strict=True
         ):
-            sim.at(t0 + offset, lambda g=g: pay(g))  # type: ignore[misc]
+            sim.at(t0 + offset, partial(pay, g))
 
     def pay(g: GuaranteeState) -> None:
         draft.add(guaranteeing.compensate(sim, g, rng, rng.uniform(0.5, 1.0)), sim.now)

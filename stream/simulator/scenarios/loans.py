@@ -8,6 +8,7 @@ with what an alert would name (docs/architecture.md) as the events are emitted.
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from stream.simulator import lending
 from stream.simulator.book import LenderBook, LoanState
@@ -161,7 +162,7 @@ def delinquency_spike(
             loan.managed = True
         offsets = sorted(rng.randint(0, 20 * HOUR) for _ in loans)
         for loan, offset in zip(loans, offsets, strict=True):
-            sim.at(t0 + offset, lambda loan=loan: overdue(loan))  # type: ignore[misc]
+            sim.at(t0 + offset, partial(overdue, loan))
 
     def overdue(loan: LoanState) -> None:
         if loan.status == "current":

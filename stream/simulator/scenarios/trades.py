@@ -8,6 +8,7 @@ anomaly.
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from stream.simulator import trading
 from stream.simulator.book import ProductBook
@@ -62,9 +63,7 @@ def wash_trade(
             legs = ring * rng.randint(1, 2)
         quantity = book.product.lot
         for i, (seller, buyer) in enumerate(legs):
-            sim.at(
-                session + i * rng.randint(600, 2400), lambda s=seller, b=buyer: leg(s, b, quantity)
-            )  # type: ignore[misc]
+            sim.at(session + i * rng.randint(600, 2400), partial(leg, seller, buyer, quantity))
 
     sides: dict[str, set[str]] = {owner: set() for owner in owner_ids}
     legs_done = [0]
@@ -154,7 +153,7 @@ def price_manipulation(
         offsets = sorted(rng.randint(0, 5 * HOUR) for _ in range(n))
         for i, offset in enumerate(offsets):
             buyer = ring[i % len(ring)]
-            sim.at(session + offset, lambda b=buyer, last=i == n - 1: push(b, last))  # type: ignore[misc]
+            sim.at(session + offset, partial(push, buyer, i == n - 1))
 
     def push(buyer: Account, last: bool) -> None:
         book.price = round(book.price * rng.uniform(1.04, 1.06), 2)
