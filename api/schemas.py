@@ -7,7 +7,7 @@ sets (category, severity, …) are enums, so a typo is a 422 naming the paramete
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -34,12 +34,9 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
-def _many(kind: Any) -> Any:
-    return Annotated[
-        list[kind] | None,  # type: ignore[valid-type]
-        BeforeValidator(_split_commas),
-        Field(default=None, max_length=MAX_VALUES),
-    ]
+T = TypeVar("T")
+#: A repeatable (or comma-separated) query parameter of at most ``MAX_VALUES`` values.
+Many = Annotated[list[T] | None, BeforeValidator(_split_commas), Field(max_length=MAX_VALUES)]
 
 
 class AlertParams(BaseModel):
@@ -47,14 +44,14 @@ class AlertParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    category: _many(Category) = None
-    severity: _many(Severity) = None
-    status: _many(AlertStatus) = None
-    feed: _many(Feed) = None
+    category: Many[Category] = None
+    severity: Many[Severity] = None
+    status: Many[AlertStatus] = None
+    feed: Many[Feed] = None
     institution_id: IdText | None = None
-    institution_type: _many(InstitutionType) = None
-    region_code: _many(RegionCode) = None
-    route: _many(AgencyId) = Field(
+    institution_type: Many[InstitutionType] = None
+    region_code: Many[RegionCode] = None
+    route: Many[AgencyId] = Field(
         default=None, description="Alerts routed to any of these receivers (agencies)."
     )
     since: AwareDatetime | None = Field(default=None, description="Inclusive lower time bound.")

@@ -43,20 +43,20 @@ class AuthSection(_Section):
     issuer: str | None = None
     audience: str | None = None
     #: Tolerated clock difference when checking ``exp`` (seconds).
-    leeway_seconds: int = Field(30, ge=0, le=300)
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
 
 
 class LimitsSection(_Section):
     """What one request may ask for, and how often one caller may ask."""
 
-    default_page_size: int = Field(50, ge=1)
-    max_page_size: int = Field(500, ge=1, le=10_000)
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
-    max_query_bytes: int = Field(4096, ge=256)
-    export_max_rows: int = Field(50_000, ge=1)
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=500, ge=1, le=10_000)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_query_bytes: int = Field(default=4096, ge=256)
+    export_max_rows: int = Field(default=50_000, ge=1)
     #: Token bucket per caller: sustained requests per second and the burst allowed on top.
-    rate_per_second: float = Field(20.0, gt=0)
-    burst: int = Field(60, ge=1)
+    rate_per_second: float = Field(default=20.0, gt=0)
+    burst: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _default_within_max(self) -> LimitsSection:
@@ -71,17 +71,17 @@ class LimitsSection(_Section):
 class StreamSection(_Section):
     """The live stream: how often it polls the store and how long one connection lives."""
 
-    poll_seconds: float = Field(1.0, gt=0, le=60)
-    heartbeat_seconds: float = Field(15.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
     #: A connection ends after this long and the client resumes with ``Last-Event-ID``
     #: (keeps proxies and load balancers happy and bounds a stuck client's cost).
-    max_connection_seconds: float = Field(300.0, gt=0)
-    retry_ms: int = Field(3000, ge=100)
+    max_connection_seconds: float = Field(default=300.0, gt=0)
+    retry_ms: int = Field(default=3000, ge=100)
 
 
 class ApiSection(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
     #: Kafka bootstrap (``host:port,…``) checked by ``/readyz``; None: no broker check.
     broker: str | None = None
     #: Serve HTTPS: both a PEM certificate (chain) and its private key.

@@ -156,7 +156,7 @@ class AlertReader:
         selected: list[Any] = []
         groups: list[Any] = []
         if bucket_seconds is not None:
-            width = literal_column(str(int(bucket_seconds)))
+            width: Any = literal_column(str(int(bucket_seconds)))
             dialect = self.session.get_bind().dialect.name
             bucket = ((_epoch(column, dialect) // width) * width).label("bucket")
             selected.append(bucket)
