@@ -41,6 +41,13 @@ def _count_lines(path: Path) -> int:
     help="A new loan is bad when it defaults within this many days.",
 )
 @click.option(
+    "--book-hours",
+    type=click.FloatRange(min=0),
+    default=6.0,
+    show_default=True,
+    help="New loans in the history's first hours re-report the book: not training rows.",
+)
+@click.option(
     "--test-fraction",
     type=click.FloatRange(0.05, 0.95),
     default=0.3,
@@ -71,6 +78,7 @@ def train(
     model_dir: Path | None,
     version: str | None,
     performance_days: float,
+    book_hours: float,
     test_fraction: float,
     seed: int,
     current: bool,
@@ -90,6 +98,7 @@ def train(
                 model_dir=registry,
                 version=version,
                 performance_days=performance_days,
+                book_hours=book_hours,
                 test_fraction=test_fraction,
                 random_state=seed,
                 make_current=current,

@@ -65,6 +65,7 @@ def _neutral_loan(x: np.ndarray, *, lender: str = "local_bank") -> None:
     x[FEATURE_INDEX["annual_rate"]] = TYPICAL_RATE[lender]
     x[FEATURE_INDEX[f"lender_{lender}"]] = 1.0
     x[FEATURE_INDEX["industry_missing"]] = 1.0
+    x[FEATURE_INDEX["region_missing"]] = 1.0
 
 
 def _taiwan_row(row: dict[str, str], x: np.ndarray) -> None:

@@ -40,8 +40,21 @@ TYPICAL_RATE: dict[str, float] = {
 OTHER_TYPICAL_RATE = 0.090
 LENDER_TYPES = ("microcredit", "pawn", "leasing", "local_bank", "private_lending")
 COLLATERALS = ("real_estate", "vehicle", "equity", "movable", "guarantee", "other")
-#: GB/T 4754 sections E (construction) and K (real estate): Fujian's property-linked credit.
-PROPERTY_SECTIONS = frozenset({"E", "K"})
+#: GB/T 4754 sections A–T: sector risk differs (property, construction, leasing vs retail).
+INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")
+#: Fujian prefecture codes (domain.md): regional economies default differently.
+REGION_CODES = (
+    "350100",
+    "350200",
+    "350300",
+    "350400",
+    "350500",
+    "350600",
+    "350700",
+    "350800",
+    "350900",
+    "350128",
+)
 
 FEATURE_NAMES: tuple[str, ...] = (
     # the loan event itself
@@ -57,8 +70,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "borrower_enterprise",
     "has_guarantee",
     *(f"collateral_{c}" for c in COLLATERALS),
-    "industry_property",
+    *(f"industry_{c}" for c in INDUSTRY_SECTIONS),
     "industry_missing",
+    *(f"region_{c}" for c in REGION_CODES),
+    "region_missing",
     # the borrower's history across institutions, before this event
     "prior_loans",
     "prior_lenders",
@@ -143,8 +158,13 @@ def loan_features(
     put(ix["has_guarantee"], float(event.guarantee_id is not None))
     if event.collateral in COLLATERALS:
         put(ix[f"collateral_{event.collateral}"], 1.0)
-    put(ix["industry_property"], float(event.industry_code in PROPERTY_SECTIONS))
+    if event.industry_code in INDUSTRY_SECTIONS:
+        put(ix[f"industry_{event.industry_code}"], 1.0)
     put(ix["industry_missing"], float(event.industry_code is None))
+    if event.borrower_region_code in REGION_CODES:
+        put(ix[f"region_{event.borrower_region_code}"], 1.0)
+    else:
+        put(ix["region_missing"], 1.0)
 
     balances: dict[str, list[Any]] = st["bal"]
     others = {k: v for k, v in balances.items() if k != event.loan_id}

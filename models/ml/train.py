@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 DEFAULT_EVENTS = frozenset({"default", "written_off"})
 #: Follow-up a new loan needs before it can be labelled good or bad.
 DEFAULT_PERFORMANCE_DAYS = 90.0
+#: A history re-reports the existing book in its first hours (history-format.md).
+DEFAULT_BOOK_HOURS = 6.0
 Progress = Callable[[int], None]
 
 
@@ -56,10 +58,19 @@ class TrainingTable:
     source: str
     skipped_lines: int = 0
 
-    def labelled(self, performance_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(X, y, times)`` of the rows observed for ``performance_days`` after them."""
+    def labelled(
+        self, performance_days: float, *, book_hours: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, y, times)`` of the rows observed for ``performance_days`` after them.
+
+        Rows in the first ``book_hours`` of the history are the re-reported book, not new
+        lending: their borrowers look unknown and their loans are already aged, so they are
+        left out (their events still build the borrower state).
+        """
         horizon = performance_days * 86_400.0
         keep = self.times <= self.end_time - horizon
+        if book_hours > 0 and len(self.times):
+            keep &= self.times >= self.times.min() + book_hours * 3_600.0
         delay = self.default_times[keep] - self.times[keep]
         y = ((delay >= 0) & (delay <= horizon)).astype(int)
         return self.X[keep], y, self.times[keep]
@@ -145,6 +156,7 @@ def fit_models(
     table: TrainingTable,
     *,
     performance_days: float = DEFAULT_PERFORMANCE_DAYS,
+    book_hours: float = DEFAULT_BOOK_HOURS,
     test_fraction: float = 0.3,
     random_state: int = 0,
     default_risk: DefaultRiskModel | None = None,
@@ -155,7 +167,7 @@ def fit_models(
     ``default_risk`` and ``anomaly`` are unfitted templates (cloned, seeded with
     ``random_state``); None uses the defaults.
     """
-    X, y, times = table.labelled(performance_days)
+    X, y, times = table.labelled(performance_days, book_hours=book_hours)
     if len(y) < 20:
         raise InvalidParameter(
             f"need at least 20 new loans followed for performance_days={performance_days},"
@@ -212,6 +224,7 @@ def fit_models(
         },
         "label": f"default or written_off within {performance_days:g} days of the new loan",
         "performance_days": performance_days,
+        "book_hours": book_hours,
         "random_state": random_state,
         "thresholds": {
             "default_risk": default_risk.threshold_,
@@ -236,6 +249,7 @@ def train_and_register(
     model_dir: Path,
     version: str | None = None,
     performance_days: float = DEFAULT_PERFORMANCE_DAYS,
+    book_hours: float = DEFAULT_BOOK_HOURS,
     test_fraction: float = 0.3,
     random_state: int = 0,
     make_current: bool = True,
@@ -248,6 +262,7 @@ def train_and_register(
     result = fit_models(
         table,
         performance_days=performance_days,
+        book_hours=book_hours,
         test_fraction=test_fraction,
         random_state=random_state,
         default_risk=default_risk,

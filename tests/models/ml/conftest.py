@@ -16,7 +16,7 @@ from tests.models.ml.crafted import crafted_history, write_crafted
 PERFORMANCE_DAYS = 60.0
 #: Small models: the behaviour under test does not need full-size forests.
 SMALL = {
-    "default_risk": DefaultRiskModel(max_iter=40),
+    "default_risk": DefaultRiskModel(max_iter=60, learning_rate=0.1, max_leaf_nodes=4),
     "anomaly": LoanAnomalyModel(n_estimators=40),
 }
 
@@ -29,7 +29,7 @@ def crafted_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def table(crafted_path: Path) -> TrainingTable:
     """Built from the records directly: the contract check of every line is tested elsewhere."""
-    records = crafted_history(200, seed=1)
+    records = crafted_history(500, seed=1)
     return table_from_events(
         (to_event(r) for r in records), data_sha256="0" * 64, source=crafted_path.name
     )

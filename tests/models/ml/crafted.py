@@ -115,9 +115,8 @@ def crafted_history(
                 "term_days": int(rng.choice([90, 180, 360])),
             }
             collateral = "real_estate" if rng.random() > risk * 2 else "none"
-            for k, (kind, at, outstanding, dpd, extra) in enumerate(
-                _loan_events(rng, loan, risk, when)
-            ):
+            life = _loan_events(rng, loan, risk, when)
+            for k, (kind, at, outstanding, dpd, extra) in enumerate(life):
                 if at > horizon:
                     continue
                 value = loan_value(
@@ -131,7 +130,10 @@ def crafted_history(
                     **extra,
                 )
                 events.append((at, HistoryRecord("loans", lender, value)))
-            when += timedelta(days=float(rng.uniform(1, 30)))
+            # the next loan follows this one's fate, so a history predicts the next default
+            when = min(life[1][1], when + timedelta(days=60)) + timedelta(
+                days=float(rng.uniform(1, 10))
+            )
     events.sort(key=lambda item: item[0])
     return [_institution(i, k) for i, k, _ in LENDERS] + [r for _, r in events]
 
