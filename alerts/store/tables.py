@@ -186,6 +186,11 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Column("last_error", Text),
+    # Delivery state (alerts.notify): given up on (still visible), the notification batch the
+    # row was first sent in (its idempotency key), and the receiver's channels already done.
+    Column("dead_at", UTCDateTime),
+    Column("batch_key", String(ID)),
+    Column("done_channels", JSON),
     UniqueConstraint("alert_id", "revision", "receiver"),
     Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
