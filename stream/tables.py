@@ -17,12 +17,14 @@ The registry is a ``GlobalTable``: every worker sees every institution, whicheve
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import faust
 from faust.types import TableT
 
 from models import Institution, InvalidEvent, parse_event
+from models.events import parse_time
 
 REGISTRY_TABLE = "institution-registry"
 
@@ -118,39 +120,69 @@ class ChangelogFlush(faust.Sensor):
 
 
 class TableRegistry:
-    """``models.state.InstitutionRegistry`` over the registry ``GlobalTable``.
+    """``models.state.InstitutionRegistry`` over the registry ``GlobalTable``, time-aware.
 
-    The table holds each institution's contract document (JSON); parsed ``Institution``s are
-    cached by event id, so a changed record (also one arriving from another worker through the
-    changelog) is parsed once.
+    Feeds are consumed side by side, so the institutions feed can run ahead of the loans: a
+    suspension stamped 14:00 may already be read when a loan of 11:00 is scored. Limits and
+    licences must use the record in force at the event's time (domain.md), so the table keeps
+    the last ``HISTORY`` records of each institution (contract documents, oldest first) and
+    ``as_of(moment)`` gives the registry as it stood then. ``get`` answers with the latest
+    record. Parsed records are cached by event id.
     """
+
+    #: Records kept per institution.
+    HISTORY = 8
 
     def __init__(self, table: TableT) -> None:
         self.table = table
-        self._parsed: dict[str, tuple[str, Institution]] = {}
+        self._parsed: dict[str, Institution] = {}
 
-    def get(self, institution_id: str) -> Institution | None:
-        doc = self.table.data.get(institution_id)
-        if doc is None:
-            return None
-        cached = self._parsed.get(institution_id)
-        if cached is not None and cached[0] == doc.get("event_id"):
-            return cached[1]
+    def _versions(self, institution_id: str) -> list[Institution]:
+        entry = self.table.data.get(institution_id)
+        if not entry:
+            return []
+        return [r for r in (self._parse(doc) for doc in entry.get("versions", ())) if r]
+
+    def _parse(self, doc: dict[str, Any]) -> Institution | None:
+        event_id = doc.get("event_id")
+        cached = self._parsed.get(event_id) if isinstance(event_id, str) else None
+        if cached is not None:
+            return cached
         try:
             record = parse_event("institutions", doc)
         except (InvalidEvent, TypeError, KeyError, ValueError):
             return None
         assert isinstance(record, Institution)
-        self._parsed[institution_id] = (record.event_id, record)
+        self._parsed[record.event_id] = record
         return record
 
+    def get(self, institution_id: str) -> Institution | None:
+        """The latest record of the institution, whatever its time."""
+        versions = self._versions(institution_id)
+        return versions[-1] if versions else None
+
+    def get_as_of(self, institution_id: str, moment: datetime) -> Institution | None:
+        """The latest record with an event time at or before ``moment``."""
+        found = None
+        for record in self._versions(institution_id):
+            if record.event_time > moment:
+                break
+            found = record
+        return found
+
+    def as_of(self, moment: datetime) -> RegistryAsOf:
+        return RegistryAsOf(self, moment)
+
     def put(self, record: Institution, doc: dict[str, Any]) -> bool:
-        """Keep ``doc`` if it is the newest record of its institution; True if it was kept."""
-        current = self.get(record.institution_id)
-        if current is not None and record.event_time < current.event_time:
+        """Add a record in event-time order; False if it was already there."""
+        entry = self.table.data.get(record.institution_id) or {}
+        docs = list(entry.get("versions", ()))
+        if any(d.get("event_id") == record.event_id for d in docs):
             return False
-        _write(self.table, 0, record.institution_id, doc)
-        self._parsed[record.institution_id] = (record.event_id, record)
+        docs.append(doc)
+        docs.sort(key=lambda d: parse_time(d["event_time"]))
+        _write(self.table, 0, record.institution_id, {"versions": docs[-self.HISTORY :]})
+        self._parsed[record.event_id] = record
         return True
 
     def __len__(self) -> int:
@@ -158,3 +190,14 @@ class TableRegistry:
 
     def ids(self) -> Iterable[str]:
         return list(self.table.data.keys())
+
+
+class RegistryAsOf:
+    """The registry as it stood at one moment: what a detector judging an event must see."""
+
+    def __init__(self, registry: TableRegistry, moment: datetime) -> None:
+        self.registry = registry
+        self.moment = moment
+
+    def get(self, institution_id: str) -> Institution | None:
+        return self.registry.get_as_of(institution_id, self.moment)

@@ -152,7 +152,7 @@ async def score_one(
         outcome = ctx.engine.process(
             accepted,
             store=ctx.store(received.origin.partition),
-            registry=ctx.registry,
+            registry=ctx.registry.as_of(accepted.event_time),
             partition=partition,
         )
         failed = await emit(ctx, feed, outcome, {accepted.event_id: received})

@@ -48,7 +48,7 @@ async def score_batch(ctx: WorkerContext, batch: list[EventT]) -> None:
             outcome = ctx.engine.process_batch(
                 [event for event, _ in items],
                 store=ctx.store(partition),
-                registry=ctx.registry,
+                registry=ctx.registry.as_of(max(e.event_time for e, _ in items)),
                 partition=Partition.BORROWER,
             )
             await emit(ctx, Feed.LOANS, outcome, {e.event_id: r for e, r in items})

@@ -64,7 +64,8 @@ async def alert_on(ctx: WorkerContext, received: Received) -> None:
         await ctx.alerts.handle(wave, ingested_at=received.ingested_at)
         if depth == COMPOSITE_DEPTH:
             break
-        outcome = ctx.engine.process_findings(wave, store=store, registry=ctx.registry)
+        registry = ctx.registry.as_of(max(item.event_time for item in wave))
+        outcome = ctx.engine.process_findings(wave, store=store, registry=registry)
         failures += [failure.reason for failure in outcome.failures]
         for found in outcome.findings:
             ctx.metrics.findings.labels(str(found.category)).inc()

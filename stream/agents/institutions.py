@@ -46,7 +46,7 @@ async def _track(ctx: WorkerContext, record: Institution, received: Received) ->
     outcome = ctx.engine.process(
         record,
         store=ctx.store(received.origin.partition),
-        registry=ctx.registry,
+        registry=ctx.registry.as_of(record.event_time),
         partition=Partition.FEED,
     )
     failed = await emit(ctx, Feed.INSTITUTIONS, outcome, {record.event_id: received})

@@ -20,6 +20,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from alerts.evaluate import ScoredAlert, matches
 from models.contract import contract_errors
 from models.history import Label
 from stream.admin import delete_topics, list_topics
@@ -31,7 +32,14 @@ pytestmark = pytest.mark.kafka
 REPO = Path(__file__).resolve().parents[2]
 WORKER_READY_SECONDS = 90.0
 ALERTS_SECONDS = 90.0
-SIMULATED_EVENTS = 3000
+SIMULATED_EVENTS = 4000
+#: Rule scenarios whose alert follows from one event: each injected one must be alerted.
+RULE_SCENARIOS = {
+    "usurious_rate": 2,
+    "prohibited_trading_mode": 2,
+    "unlicensed_activity": 2,
+    "guarantee_leverage": 1,
+}
 LENDER, VENUE, GHOST = "E2E-MC-0001", "E2E-TV-0001", "E2E-MC-GHOST"
 WHEN = "2026-11-26T10:15:00+08:00"
 
@@ -184,7 +192,14 @@ def produce(run: Run, producer: KafkaProducer) -> None:
         key=b"E2E-PRODUCT-1",
         value=orjson.dumps(trade("e2e-continuous", trading_mode="continuous")),
     )
-    sim = Simulation(SimulatorConfig(seed=11, events=SIMULATED_EVENTS, institutions=60))
+    config = SimulatorConfig(
+        seed=11,
+        events=SIMULATED_EVENTS,
+        institutions=60,
+        warmup_days=1.0,
+        scenarios=RULE_SCENARIOS,
+    )
+    sim = Simulation(config)
     for record in sim.records():
         producer.send(
             run.topic(record.topic), key=record.key.encode(), value=orjson.dumps(record.value)
@@ -303,6 +318,23 @@ def test_every_alert_is_valid_against_the_contract_and_keyed_by_dedup_key(run: R
         doc = orjson.loads(record.value)
         assert contract_errors("alert", doc) == [], doc
         assert record.key.decode() == doc["data"]["dedup_key"]
+
+
+def test_injected_rule_scenarios_are_each_alerted(run: Run) -> None:
+    wanted = [label for label in run.labels if str(label.category) in RULE_SCENARIOS]
+    assert wanted, "the simulation injected no rule scenario"
+
+    def all_matched(got: list[dict[str, Any]]) -> bool:
+        scored = [_scored(a) for a in got]
+        return all(any(matches(s, label) for s in scored) for label in wanted)
+
+    alerts = collect_alerts(run, lambda got: keys(got) >= EXPECTED and all_matched(got))
+
+    assert all_matched(alerts)
+
+
+def _scored(alert: dict[str, Any]) -> ScoredAlert:
+    return ScoredAlert.from_data(alert["data"])
 
 
 def test_a_resent_event_opens_one_alert_once(run: Run) -> None:

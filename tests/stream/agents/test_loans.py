@@ -11,7 +11,7 @@ from models import Detector, DetectorKind, Feed
 from models.categories import Category
 from models.detector import Context
 from models.findings import Finding
-from models.rules import UsuriousRate
+from models.rules import UnlicensedLending, UsuriousRate
 from tests.stream.agents.kit import RecordingTopic, Worker, WorkerFactory, run_agent
 
 LENDER = "FJ-MC-0007"
@@ -131,3 +131,43 @@ def test_an_error_outside_the_detectors_dead_letters_the_loan(make_worker: Worke
 
     [letter] = worker.dead_letters["loans"].sent
     assert dict(letter["headers"])["fenghuo-reason"] == b"worker failed: OSError: disk full"
+
+
+def institution(version: int, time: str, status: str) -> bytes:
+    return orjson.dumps(
+        {
+            "event_id": f"inst-{LENDER}-v{version}",
+            "event_time": time,
+            "institution_id": LENDER,
+            "name": "泉州市某小额贷款有限公司",
+            "institution_type": "microcredit",
+            "region_code": "350500",
+            "registered_capital": 200_000_000,
+            "net_assets": 236_000_000,
+            "license_status": status,
+        }
+    )
+
+
+def test_a_loan_is_judged_by_the_licence_in_force_at_its_time(make_worker: WorkerFactory) -> None:
+    worker = make_worker([UnlicensedLending()])
+    run_agent(
+        worker,
+        "track_institutions",
+        "institutions",
+        [
+            (LENDER.encode(), institution(1, "2026-11-02T08:00:00+08:00", "active")),
+            (LENDER.encode(), institution(2, "2026-11-26T12:00:00+08:00", "suspended")),
+        ],
+    )
+
+    feed(
+        worker,
+        (LENDER.encode(), orjson.dumps(loan("before", annual_rate=0.05))),
+        (
+            LENDER.encode(),
+            orjson.dumps(loan("after", annual_rate=0.05, event_time="2026-11-26T13:00:00+08:00")),
+        ),
+    )
+
+    assert [f["event_ids"] for f in worker.findings.values()] == [["after"]]
