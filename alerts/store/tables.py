@@ -193,6 +193,8 @@ outbox = Table(
     Column("done_channels", JSON),
     UniqueConstraint("alert_id", "revision", "receiver"),
     Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+    # The last notification of a group (group_interval) is an index lookup.
+    Index("ix_outbox_group", "receiver", "group_key", "delivered_at"),
 )
 
 #: Silences: matchers over alert labels, muting deliveries between ``starts_at`` and ``ends_at``.
