@@ -35,8 +35,10 @@ def _wants_csv(request: Request) -> bool:
 
 
 def _csv_response(request: Request, params: ListParams, caller: CallerDep, max_rows: int) -> Any:
+    """The whole query as CSV; ``limit`` (if given) caps the rows below ``export_max_rows``."""
+    rows = min(params.limit or max_rows, max_rows)
     lines = csv_lines(
-        request.app.state.engine, alert_query(params, caller), sort=params.sort, max_rows=max_rows
+        request.app.state.engine, alert_query(params, caller), sort=params.sort, max_rows=rows
     )
     headers = {"Content-Disposition": 'attachment; filename="alerts.csv"'}
     return StreamingResponse(lines, media_type=f"{CSV}; charset=utf-8", headers=headers)
