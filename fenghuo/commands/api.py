@@ -28,8 +28,11 @@ def api(host: str | None, port: int | None, store_url: str | None) -> None:
     if store_url:
         alerts = settings.alerts.model_copy(update={"store": StoreConfig(url=store_url)})
         settings = settings.model_copy(update={"alerts": alerts})
-    section = settings.api
-    bind_host, bind_port = host or section.host, port or section.port
+    section = settings.api.model_copy(
+        update={"host": host or settings.api.host, "port": port or settings.api.port}
+    )
+    settings = settings.model_copy(update={"api": section})
+    bind_host, bind_port = section.host, section.port
     tls = section.tls_certfile is not None
     click.echo(f"Fenghuo API on {'https' if tls else 'http'}://{bind_host}:{bind_port}")
     uvicorn.run(

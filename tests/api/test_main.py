@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from api import ApiSettings, create_app
 from api.settings import ApiSection
-from tests.api.conftest import Headers, Loaded
+from tests.api.conftest import JWT_KEY, Headers, Loaded
 
 
 def test_healthz_needs_no_credentials(client: TestClient) -> None:
@@ -65,3 +67,13 @@ def test_openapi_documents_security_and_examples(client: TestClient) -> None:
 def test_settings_default_to_localhost_8000() -> None:
     section = ApiSection()
     assert (section.host, section.port) == ("127.0.0.1", 8000)
+
+
+def test_start_up_log_masks_the_signing_key(
+    settings: ApiSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with TestClient(create_app(settings, registry=CollectorRegistry())):
+        pass
+    assert "API ready" in caplog.text
+    assert JWT_KEY not in caplog.text

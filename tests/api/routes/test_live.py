@@ -6,14 +6,19 @@ reads a whole, finite stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from alerts import AlertPipeline
+from alerts import AlertPipeline, make_engine
+from alerts.store import AlertQuery
+from api import ApiSettings
+from api.routes.live import _events
 from models import Category
 from tests.api.conftest import Headers, Loaded, make_finding
 
@@ -110,3 +115,44 @@ def test_bad_last_event_id_is_a_problem(client: TestClient, as_: AsFn) -> None:
     response = client.get("/v1/stream", headers=as_("admin", "*") | {"Last-Event-ID": "abc"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["location"] == "header.Last-Event-ID"
+
+
+class _Connected:
+    """The one thing ``_events`` asks of the request: is the client still there."""
+
+    async def is_disconnected(self) -> bool:
+        return False
+
+
+def test_a_change_committed_late_with_a_lower_id_is_still_sent_once(
+    client: TestClient, loaded: Loaded, settings: ApiSettings
+) -> None:
+    """PostgreSQL can commit history id 8 after id 10 was read: the stream looks back for it."""
+    engine = make_engine(settings.alerts.store)
+    insert = text(
+        "INSERT INTO alert_history (id, alert_id, at, actor, action, from_status, to_status,"
+        " revision, detail) VALUES (:id, :alert, :at, 'late', 'commented', 'open', 'open', 1, '{}')"
+    )
+
+    def write(change_id: int) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                insert, {"id": change_id, "alert": loaded.ids["usury"], "at": "2026-11-20 09:00:00"}
+            )
+
+    query = AlertQuery(scope=frozenset({"eic"}))
+    config = settings.api.stream.model_copy(update={"max_connection_seconds": 0.3})
+
+    async def read() -> list[str]:
+        chunks = _events(_Connected(), engine, query, 5, config)  # type: ignore[arg-type]
+        seen = [await anext(chunks), await anext(chunks)]  # retry, then event 10
+        write(8)
+        seen.extend([chunk async for chunk in chunks])
+        return seen
+
+    write(10)
+    try:
+        got = events("".join(asyncio.run(read())))
+    finally:
+        engine.dispose()
+    assert [e["id"] for e in got] == [10, 8]
