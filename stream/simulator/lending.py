@@ -14,7 +14,8 @@ import random
 from stream.simulator.book import LenderBook, LoanState
 from stream.simulator.clock import DAY, HOUR
 from stream.simulator.runtime import Sim
-from stream.simulator.world import INDUSTRIES, Borrower, LenderProfile
+from stream.simulator.sector import INDUSTRIES
+from stream.simulator.world import Borrower, LenderProfile
 
 #: Business hours for loans (local seconds of the day).
 OPENS, CLOSES = 8 * HOUR, 20 * HOUR
