@@ -154,8 +154,8 @@ class AlertStoreCollector(Collector):
                 .group_by(alert_routes.c.receiver, alerts.c.severity)
             ):
                 routed[(receiver, severity)] = count
-            for labels, count in sorted(routed.items()):
-                open_routed.add_metric(list(labels), count)
+            for (receiver, severity), count in sorted(routed.items()):
+                open_routed.add_metric([receiver, severity], count)
             undelivered = outbox.c.delivered_at.is_(None)
             rows = conn.execute(
                 select(

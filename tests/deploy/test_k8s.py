@@ -75,7 +75,9 @@ def test_kustomization_applies_every_manifest_but_the_secret_template() -> None:
 
 def test_configmap_holds_the_shipped_config_files() -> None:
     done = subprocess.run(
-        [sys.executable, str(K8S / "generate.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(K8S / "generate_configmap.py"), "--check"],
+        capture_output=True,
+        text=True,
     )
 
     assert done.returncode == 0, done.stderr
