@@ -127,6 +127,7 @@ def save_bundle(
         (staging / METADATA_FILE).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        staging.chmod(0o755)  # mkdtemp makes it private; a registry is shared with workers
         staging.rename(target)
     finally:
         if staging.exists():

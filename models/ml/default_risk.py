@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 from models.categories import Category, Severity
 from models.errors import InvalidParameter
 from models.ml._threads import single_thread
-from models.ml.evaluation import best_threshold
+from models.ml.evaluation import alert_threshold
 from models.ml.explain import ablation_contributions
 from models.ml.scoring import BorrowerModelDetector
 
@@ -133,8 +133,9 @@ class DefaultRiskModel(BaseEstimator):  # type: ignore[misc]
         )
         self.calibrator_ = LogisticRegression(C=1e4).fit(oof.reshape(-1, 1), y)
         oof_p = self.calibrator_.predict_proba(oof.reshape(-1, 1))[:, 1]
-        budget = float(np.quantile(oof_p, 1.0 - self.max_alert_rate, method="higher"))
-        self.threshold_ = max(best_threshold(y, oof_p, self.beta), budget)
+        self.threshold_ = alert_threshold(
+            y, oof_p, beta=self.beta, max_alert_rate=self.max_alert_rate
+        )
         self.estimator_ = self._booster().fit(X, y)
         self.baseline_ = logistic_baseline(random_state=self.random_state).fit(X, y)
         self.medians_ = np.median(X, axis=0)

@@ -52,3 +52,14 @@ def best_threshold(y: np.ndarray, p: np.ndarray, beta: float = 1.0) -> float:
         f = (1 + b2) * precision * recall / (b2 * precision + recall)
     f = np.nan_to_num(f[:-1])
     return float(thresholds[int(np.argmax(f))])
+
+
+def alert_threshold(
+    y: np.ndarray, p: np.ndarray, *, beta: float = 1.0, max_alert_rate: float = 1.0
+) -> float:
+    """The F-beta threshold, raised until at most ``max_alert_rate`` of ``p`` would alert.
+
+    The same rule sets the model's and the baseline's threshold, so their alert rates compare.
+    """
+    budget = float(np.quantile(p, 1.0 - max_alert_rate, method="higher"))
+    return max(best_threshold(y, p, beta), budget)

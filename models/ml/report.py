@@ -22,7 +22,7 @@ from models.ml.datasets import (
     taiwan_raw,
 )
 from models.ml.default_risk import DefaultRiskModel
-from models.ml.evaluation import best_threshold, binary_metrics
+from models.ml.evaluation import alert_threshold, binary_metrics
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,11 @@ def real_data_evaluation(
             random_state=random_state,
         )
         model = DefaultRiskModel(random_state=random_state).fit(table.X[train], table.y[train])
-        baseline_threshold = best_threshold(
-            table.y[train], model.baseline_probability(table.X[train])
+        baseline_threshold = alert_threshold(
+            table.y[train],
+            model.baseline_probability(table.X[train]),
+            beta=model.beta,
+            max_alert_rate=model.max_alert_rate,
         )
         results.append(
             {

@@ -28,7 +28,7 @@ from models.ml.anomaly import LoanAnomalyModel
 from models.ml.artifacts import ModelBundle, file_sha256, save_bundle
 from models.ml.default_risk import DefaultRiskModel
 from models.ml.drift import DriftReference
-from models.ml.evaluation import best_threshold, binary_metrics, out_of_time_split
+from models.ml.evaluation import alert_threshold, binary_metrics, out_of_time_split
 from models.ml.features import FEATURE_NAMES, history_features
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,12 @@ def fit_models(
         .fit(X_tr)
     )
 
-    baseline_threshold = best_threshold(y_tr, default_risk.baseline_probability(X_tr))
+    baseline_threshold = alert_threshold(
+        y_tr,
+        default_risk.baseline_probability(X_tr),
+        beta=default_risk.beta,
+        max_alert_rate=default_risk.max_alert_rate,
+    )
     anomaly_test = anomaly.anomaly_score(X_te)
     metrics = {
         "default_risk": binary_metrics(

@@ -109,3 +109,7 @@ def test_unsafe_version_names_are_refused(registry: Path, name: str) -> None:
 def test_unknown_version_is_refused(registry: Path) -> None:
     with pytest.raises(ArtifactError, match=r"'v9' has no metadata\.json"):
         load_bundle(registry, "v9")
+
+
+def test_saved_version_is_readable_by_other_users(registry: Path) -> None:
+    assert (registry / "v1").stat().st_mode & 0o755 == 0o755

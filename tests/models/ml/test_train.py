@@ -109,3 +109,15 @@ def test_same_history_and_seed_train_the_same_model(table: TrainingTable) -> Non
 
 def test_build_reads_every_new_loan(table: TrainingTable) -> None:
     assert len(table.event_ids) == len(table.times) == table.X.shape[0]
+
+
+def test_alert_budget_caps_the_share_of_alerts() -> None:
+    from models.ml.evaluation import alert_threshold
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=1000)
+    y = (rng.uniform(size=1000) < p).astype(int)
+    unbounded = alert_threshold(y, p)
+    capped = alert_threshold(y, p, max_alert_rate=0.05)
+    assert np.mean(p >= unbounded) > 0.05
+    assert np.mean(p >= capped) <= 0.05
