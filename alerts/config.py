@@ -63,6 +63,8 @@ class AlertsConfig(BaseModel):
 
     store: StoreConfig = Field(default_factory=StoreConfig)
     routing_file: Path = Path("deploy/config/routing.yaml")
+    #: Receivers' delivery channels (webhooks, e-mail, Alertmanager): ``alerts.notify``.
+    delivery_file: Path = Path("deploy/config/delivery.yaml")
     quiet_period: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
     quiet_clock: Literal["event", "wall"] = "event"
     max_event_ids: int = Field(default=50, ge=2, le=10_000)

@@ -18,6 +18,7 @@ from alerts.notify.dispatcher import OutboxDispatcher, Round, backoff, default_s
 from alerts.notify.email import EmailSender
 from alerts.notify.metrics import DeliveryMetrics
 from alerts.notify.notification import DeliveryFailed, Notification, Sender
+from alerts.notify.outbox import requeue_dead
 from alerts.notify.webhook import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -51,6 +52,7 @@ __all__ = [
     "backoff",
     "default_senders",
     "postable_alert",
+    "requeue_dead",
     "sign",
     "verify_signature",
     "webhook_body",

@@ -220,3 +220,17 @@ class OutboxClaims:
         query = select(func.count()).where(_PENDING, outbox.c.receiver.in_(self.receivers))
         with self.engine.connect() as conn:
             return int(conn.scalar(query) or 0)
+
+
+def requeue_dead(engine: Engine, *, now: datetime, receiver: str | None = None) -> int:
+    """Give dead rows a fresh start (attempts 0, due now); they keep their batch key, so a
+    receiver that got one before can still drop it. Returns the rows re-queued."""
+    query = (
+        update(outbox)
+        .where(outbox.c.dead_at.is_not(None), outbox.c.delivered_at.is_(None))
+        .values(dead_at=None, attempts=0, next_attempt_at=utc(now))
+    )
+    if receiver is not None:
+        query = query.where(outbox.c.receiver == receiver)
+    with Session(writer(engine)) as session, session.begin():
+        return int(session.execute(query).rowcount)
