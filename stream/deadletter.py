@@ -61,5 +61,7 @@ class DeadLetterWriter:
             letter.event_id or "-",
             letter.reason[:MAX_LOGGED_REASON],
         )
-        await self.topics[feed].send(key=letter.key, value=letter.raw, headers=headers(letter))
+        await self.topics[feed].send(
+            key=letter.key, value=letter.raw, headers=headers(letter), force=True
+        )
         self.metrics.events.labels(feed, "dead_lettered").inc()

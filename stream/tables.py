@@ -4,9 +4,10 @@ Each detector namespace gets one ``app.Table`` (JSON keys and values, changelog 
 ``<app id>-state-<namespace>-changelog``) so its state survives restarts and rebalances.
 
 Writes are applied at once and reach the changelog write-behind: a key changed many times
-between two offset commits is logged once, with its latest value, when the commit starts
-(``ChangelogFlush``); Faust flushes the producer before it commits, so a committed offset never
-runs ahead of the state it produced. That keeps the changelog to one record per hot key (a
+within a second is logged once, with its latest value, by the ``flush_state`` timer; what is
+still unlogged when an offset commit starts is queued then (``ChangelogFlush``), and Faust
+flushes the producer before it commits, so a committed offset never runs ahead of the state it
+produced. That keeps the changelog to one record per hot key (a
 lender's book, the guarantee graph) per commit instead of one per event. Each key goes to the
 changelog partition of the message that changed it, set explicitly: micro-batches mix
 partitions, and Faust's implicit "current event" would put them all on the last one's.
@@ -89,6 +90,20 @@ class StateTables:
         for (namespace, key), partition in dirty.items():
             table = self.tables[namespace]
             table.send_changelog(partition, key, table.data.get(key))
+        return len(dirty)
+
+    async def flush_async(self) -> int:
+        """Produce the changed keys straight to the producer (batched, no buffer hand-off).
+
+        Run often by a timer, so the commit hook finds little left; keys changed meanwhile
+        are simply marked again.
+        """
+        dirty, self._dirty = self._dirty, {}
+        for (namespace, key), partition in dirty.items():
+            table = self.tables[namespace]
+            await table.changelog_topic.send(
+                key=key, value=table.data.get(key), partition=partition, force=True
+            )
         return len(dirty)
 
 

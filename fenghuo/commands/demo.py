@@ -29,9 +29,14 @@ STOP_SECONDS = 20.0
 
 
 @click.command()
-@click.option("--rate", default=300.0, show_default=True, help="Simulated records per second.")
+@click.option("--rate", default=250.0, show_default=True, help="Simulated records per second.")
 @click.option("--seed", default=7, show_default=True, help="Simulator seed.")
-@click.option("--institutions", default=200, show_default=True, help="Simulated institutions.")
+@click.option(
+    "--institutions",
+    default=80,
+    show_default=True,
+    help="Simulated institutions (fewer: the first scenarios come sooner).",
+)
 @click.option(
     "--bad-rate",
     default=0.002,
@@ -41,6 +46,7 @@ STOP_SECONDS = 20.0
 @click.option("--api/--no-api", default=True, show_default=True, help="Also serve the API.")
 def demo(rate: float, seed: int, institutions: int, bad_rate: float, api: bool) -> None:
     """Run everything: broker, worker, API and simulated feeds; print alerts until Ctrl-C."""
+    logging.getLogger().setLevel(logging.WARNING)  # the demo talks through click.echo
     from stream.admin import ensure_topics
     from stream.broker import BrokerError, KafkaBroker
     from stream.settings import WorkerSettings
@@ -74,7 +80,7 @@ def demo(rate: float, seed: int, institutions: int, bad_rate: float, api: bool) 
         children.append(("worker", _spawn(["worker"], logs / "worker.log")))
         if api and importlib.util.find_spec("fenghuo.commands.api") is not None:
             children.append(("api", _spawn(["api"], logs / "api.log")))
-            click.echo("API starting (see var/demo/api.log for its address)")
+            click.echo("API starting on http://127.0.0.1:8000 (log: var/demo/api.log)")
         elif api:
             click.echo("No API in this build yet (fenghuo.commands.api is missing): skipping it")
         simulate = [

@@ -9,6 +9,7 @@ from stream.agents import (
     guarantees,
     institutions,
     loans,
+    state,
     trades,
 )
 from stream.agents._alerting import AlertSink
@@ -24,6 +25,7 @@ MODULES = (
     trades,
     findings,
     drift,
+    state,
     gauges,
 )
 

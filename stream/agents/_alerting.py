@@ -84,7 +84,9 @@ class AlertSink:
     async def _produce(self, changes: Sequence[AlertChange], ingested_at: float | None) -> None:
         for change in changes:
             await self.topic.send(
-                key=change.dedup_key.encode("utf-8"), value=orjson.dumps(change.cloudevent())
+                key=change.dedup_key.encode("utf-8"),
+                value=orjson.dumps(change.cloudevent()),
+                force=True,
             )
             self.metrics.alerts.labels(str(change.kind)).inc()
             if ingested_at is not None:

@@ -18,7 +18,10 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     async def forward(event: FeedEvent, received: Received) -> None:
         assert isinstance(event, Guarantee)
         await ctx.topics.guarantee_network.send(
-            key=event.guarantor_id.encode("utf-8"), value=received.raw, headers=received.headers()
+            key=event.guarantor_id.encode("utf-8"),
+            value=received.raw,
+            headers=received.headers(),
+            force=True,
         )
 
     @app.agent(ctx.topics.feeds[str(Feed.GUARANTEES)], name="score_guarantees", concurrency=1)

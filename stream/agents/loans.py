@@ -19,7 +19,10 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     async def forward(event: FeedEvent, received: Received) -> None:
         assert isinstance(event, Loan)
         await ctx.topics.loans_by_borrower.send(
-            key=event.borrower_id.encode("utf-8"), value=received.raw, headers=received.headers()
+            key=event.borrower_id.encode("utf-8"),
+            value=received.raw,
+            headers=received.headers(),
+            force=True,
         )
 
     @app.agent(ctx.topics.feeds[str(Feed.LOANS)], name="score_loans", concurrency=1)
