@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -129,6 +129,7 @@ _UPDATE_REVISION = update(alerts).where(
 _INSERT_ALERT = insert(alerts)
 _INSERT_EVENTS = insert(alert_events)
 _SELECT_ROUTES = select(alert_routes.c.receiver).where(alert_routes.c.alert_id == bindparam("_id"))
+_UPDATE_ROUTE_TIMES = update(alert_routes).where(alert_routes.c.alert_id == bindparam("_id"))
 _SELECT_ACTIVE = select(alerts).where(alerts.c.dedup_key == bindparam("_key"), ACTIVE)
 _SELECT_ACTIVE_FOR_UPDATE = _SELECT_ACTIVE.with_for_update()
 _SELECT_SEEN = select(alert_events.c.event_id).where(
@@ -227,8 +228,18 @@ class AlertRepository:
             db.execute(_INSERT_ALERT, values)
             current = set()
         wanted = set(alert.routes)
+        times = {"first_seen": alert.first_seen, "last_seen": alert.last_seen}
+        moved = previous is None or (previous.first_seen, previous.last_seen) != (
+            alert.first_seen,
+            alert.last_seen,
+        )
+        if moved and current & wanted:
+            db.execute(_UPDATE_ROUTE_TIMES, {**times, "_id": alert.alert_id})
         if wanted - current:
-            rows = [{"alert_id": alert.alert_id, "receiver": r} for r in sorted(wanted - current)]
+            rows = [
+                {"alert_id": alert.alert_id, "receiver": r, **times}
+                for r in sorted(wanted - current)
+            ]
             db.execute(insert(alert_routes), rows)
         if current - wanted:
             db.execute(
@@ -246,16 +257,20 @@ class AlertRepository:
         cursor: str | None = None,
         sort: SortKey = "last_seen",
     ) -> Page:
-        """One page, newest first; pass ``next_cursor`` back for the next one."""
+        """One page, newest first; pass ``next_cursor`` back for the next one.
+
+        Scoped to one receiver (an agency's view), the page is read from ``alert_routes`` in
+        (receiver, sort column, alert_id) index order, so it costs the same for an agency with
+        a handful of alerts among millions as for one with most of them.
+        """
         where = where or AlertFilter()
-        column = alerts.c[sort]
-        query = select(alerts).where(*self._conditions(where, column))
+        query, column, alert_id_column = self._source(where, sort)
         if cursor:
             when, alert_id = decode_cursor(cursor)
             query = query.where(
-                or_(column < when, and_(column == when, alerts.c.alert_id < alert_id))
+                or_(column < when, and_(column == when, alert_id_column < alert_id))
             )
-        query = query.order_by(column.desc(), alerts.c.alert_id.desc()).limit(limit + 1)
+        query = query.order_by(column.desc(), alert_id_column.desc()).limit(limit + 1)
         found = [alert_from_row(r) for r in self.session.execute(query)]
         more = len(found) > limit
         items = found[:limit]
@@ -264,9 +279,25 @@ class AlertRepository:
         return Page(items, next_cursor)
 
     def count(self, where: AlertFilter | None = None) -> int:
-        query = select(func.count()).select_from(alerts)
-        query = query.where(*self._conditions(where or AlertFilter(), alerts.c.last_seen))
+        source, _, _ = self._source(where or AlertFilter(), "last_seen")
+        query = select(func.count()).select_from(source.subquery())
         return int(self.session.scalar(query) or 0)
+
+    @classmethod
+    def _source(cls, where: AlertFilter, sort: SortKey) -> tuple[Any, Any, Any]:
+        """The filtered select, and the (time, alert_id) columns that order it."""
+        receivers = set(where.receivers) if where.receivers is not None else set()
+        if len(receivers) != 1:
+            column = alerts.c[sort]
+            return select(alerts).where(*cls._conditions(where, column)), column, alerts.c.alert_id
+        column = alert_routes.c[sort]
+        rest = replace(where, receivers=None)
+        query = (
+            select(alerts)
+            .join(alert_routes, alert_routes.c.alert_id == alerts.c.alert_id)
+            .where(alert_routes.c.receiver == receivers.pop(), *cls._conditions(rest, column))
+        )
+        return query, column, alert_routes.c.alert_id
 
     @staticmethod
     def _conditions(where: AlertFilter, column: Any) -> list[Any]:

@@ -133,13 +133,17 @@ alerts = Table(
     Index("ix_alerts_region_last_seen", "region_code", "last_seen", "alert_id"),
 )
 
-#: Receivers of each alert, so agency scoping ("alerts routed to eic") is an indexed join.
+#: Receivers of each alert, so agency scoping ("alerts routed to eic") is an indexed join. The
+#: alert's times are copied here so an agency's newest-first page is one index range.
 alert_routes = Table(
     "alert_routes",
     metadata,
     Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), primary_key=True),
     Column("receiver", String(64), primary_key=True),
-    Index("ix_alert_routes_receiver", "receiver", "alert_id"),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Index("ix_alert_routes_receiver_last_seen", "receiver", "last_seen", "alert_id"),
+    Index("ix_alert_routes_receiver_first_seen", "receiver", "first_seen", "alert_id"),
 )
 
 #: Every event id seen per dedup key: a replayed event finds itself here and changes nothing.
