@@ -3,6 +3,7 @@ and credentials (JWTs and API keys) for any role and agency."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from alerts import AlertPipeline, AlertsConfig, RoutingTree, StoreConfig, make_engine, writer
+from alerts import (
+    AlertPipeline,
+    AlertsConfig,
+    RoutingTree,
+    StoreConfig,
+    make_engine,
+    migrate,
+    writer,
+)
 from alerts.store import ApiKeys
 from api import ApiSettings, create_app
 from api.settings import ApiSection, AuthSection, LimitsSection, StreamSection
@@ -115,14 +124,30 @@ def sector_findings() -> dict[str, Finding]:
     }
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite store, made once; each test gets a copy (migrating is slow)."""
+    path = tmp_path_factory.mktemp("template") / "api.db"
+    engine = make_engine(StoreConfig(url=f"sqlite:///{path.as_posix()}"))
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def sqlite_copy(template: Path, folder: Path) -> str:
+    target = folder / "api.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target.as_posix()}"
+
+
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    """A SQLite file store (query test modules override this with a PostgreSQL variant)."""
-    return f"sqlite:///{(tmp_path / 'api.db').as_posix()}"
+def store_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    """A fresh migrated SQLite store (query test modules add a PostgreSQL variant)."""
+    return sqlite_copy(migrated_sqlite, tmp_path)
 
 
 def postgres_schema_url(postgres_url: str) -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL, dropped afterwards."""
+    """A fresh, migrated schema in the test PostgreSQL, dropped afterwards."""
     base = make_url(postgres_url)
     schema = f"api_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base)
@@ -130,7 +155,11 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        rendered = url.render_as_string(hide_password=False)
+        engine = make_engine(StoreConfig(url=rendered))
+        migrate(engine)
+        engine.dispose()
+        yield rendered
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -154,7 +183,9 @@ def settings(store_url: str, limits: LimitsSection) -> ApiSettings:
             ),
         ),
         alerts=AlertsConfig(
-            store=StoreConfig(url=store_url), routing_file=ROUTING_FILE, escalation=[]
+            store=StoreConfig(url=store_url, migrate=False),
+            routing_file=ROUTING_FILE,
+            escalation=[],
         ),
     )
 
@@ -171,14 +202,14 @@ def registry() -> CollectorRegistry:
 
 @pytest.fixture
 def client(settings: ApiSettings, registry: CollectorRegistry) -> Iterator[TestClient]:
-    """The app on the store (its lifespan migrates the store)."""
+    """The app on the store (already migrated: the settings skip migrating at start-up)."""
     with TestClient(create_app(settings, registry=registry)) as test_client:
         yield test_client
 
 
 @pytest.fixture
 def pipeline(settings: ApiSettings, client: TestClient) -> Iterator[AlertPipeline]:
-    """The real alert pipeline on the same store (the app has migrated it)."""
+    """The real alert pipeline on the same store."""
     built = AlertPipeline.from_config(settings.alerts)
     yield built
     built.close()

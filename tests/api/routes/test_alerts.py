@@ -14,13 +14,15 @@ from fastapi.testclient import TestClient
 
 from alerts import AlertPipeline
 from models import Category, EntityType
-from tests.api.conftest import Headers, Loaded, make_finding, postgres_schema_url
+from tests.api.conftest import Headers, Loaded, make_finding, postgres_schema_url, sqlite_copy
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_url(
+    request: pytest.FixtureRequest, migrated_sqlite: Path, tmp_path: Path
+) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{(tmp_path / 'api.db').as_posix()}"
+        yield sqlite_copy(migrated_sqlite, tmp_path)
     else:
         yield from postgres_schema_url(request.getfixturevalue("postgres_url"))
 

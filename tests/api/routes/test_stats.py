@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Headers, Loaded, postgres_schema_url
+from tests.api.conftest import Headers, Loaded, postgres_schema_url, sqlite_copy
 
 AsFn = Callable[[str, str], Headers]
 WINDOW = "since=2026-11-20T00:00:00Z&until=2026-11-21T00:00:00Z"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_url(
+    request: pytest.FixtureRequest, migrated_sqlite: Path, tmp_path: Path
+) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{(tmp_path / 'api.db').as_posix()}"
+        yield sqlite_copy(migrated_sqlite, tmp_path)
     else:
         yield from postgres_schema_url(request.getfixturevalue("postgres_url"))
 
