@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect, select, text
 
-from alerts.store import current_revision, head_revision, metadata, migrate
+from alerts import StoreConfig
+from alerts.store import current_revision, head_revision, make_engine, metadata, migrate
+from alerts.store.tables import alert_routes, alerts
 
 
 def test_migration_creates_exactly_the_declared_tables(engine: Engine) -> None:
@@ -28,3 +32,41 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
     migrate(engine)
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set(metadata.tables)
+
+
+def test_route_times_are_backfilled_from_the_alerts(store_url: str) -> None:
+    engine = make_engine(StoreConfig(url=store_url))
+    migrate(engine, "0005")
+    seen = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    row = {
+        "alert_id": "al-1",
+        "dedup_key": "usurious_rate:FJ-1:L-1",
+        "category": "usurious_rate",
+        "severity": "medium",
+        "score": 0.5,
+        "feed": "loans",
+        "detector_kind": "rule",
+        "detector_name": "rate_cap",
+        "detector_version": "1",
+        "entity_type": "loan",
+        "entity_id": "L-1",
+        "routes": ["eic"],
+        "evidence": {},
+        "explanation": [],
+        "event_ids": ["e1"],
+        "first_seen": seen,
+        "last_seen": seen + timedelta(hours=1),
+        "occurrences": 1,
+        "status": "open",
+        "revision": 1,
+        "created_at": seen,
+        "updated_at": seen,
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(alerts), row)
+        connection.execute(text("INSERT INTO alert_routes VALUES ('al-1', 'eic')"))
+    migrate(engine)
+    with engine.connect() as connection:
+        times = connection.execute(select(alert_routes.c.first_seen, alert_routes.c.last_seen))
+        assert list(times) == [(seen, seen + timedelta(hours=1))]
+    engine.dispose()

@@ -147,6 +147,24 @@ def test_filters_select_the_matching_alerts(
     assert {int(a.entity_id[2:]) for a in items} == expected
 
 
+def test_agency_page_follows_the_alerts_latest_times(
+    engine: Engine, finding: FindingFactory
+) -> None:
+    older, newer = make_alert(finding, 1), make_alert(finding, 2)
+    save_all(engine, older, newer)
+    moved = replace(older, last_seen=T0 + timedelta(hours=1), revision=2)
+    with Session(engine) as session, session.begin():
+        AlertRepository(session).save(moved, previous=older)
+    with Session(engine) as session:
+        repo = AlertRepository(session)
+        first = repo.page(AlertFilter(receivers=["eic"]), limit=1)
+        second = repo.page(AlertFilter(receivers=["eic"]), limit=1, cursor=first.next_cursor)
+        assert [a.entity_id for a in first.items + second.items] == ["L-0001", "L-0002"]
+        assert second.next_cursor is None
+        assert repo.count(AlertFilter(receivers=["eic"], category=["usurious_rate"])) == 2
+        assert repo.count(AlertFilter(receivers=["eic", "coordination"])) == 2
+
+
 def test_first_seen_order_is_available(engine: Engine, finding: FindingFactory) -> None:
     late_start = replace(make_alert(finding, 5), first_seen=T0 - timedelta(days=1))
     save_all(engine, make_alert(finding, 1), late_start)
