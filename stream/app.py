@@ -178,6 +178,10 @@ def _credentials(settings: WorkerSettings) -> Any:
     )
 
 
+#: Built by ``__getattr__`` on first access (declared, not assigned, so the lookup reaches it).
+app: faust.App
+
+
 def __getattr__(name: str) -> Any:
     """The module-level ``app`` that ``faust -A stream.app`` looks up, built once on demand."""
     if name != "app":

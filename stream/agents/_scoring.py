@@ -37,7 +37,7 @@ class Received:
     ingested_at: float
 
     @classmethod
-    def of(cls, event: EventT, *, check_key: bool) -> Received:
+    def of(cls, event: EventT[Any], *, check_key: bool) -> Received:
         message = event.message
         raw = message.value if isinstance(message.value, bytes) else b""
         key = message.key if check_key and isinstance(message.key, bytes) else None
@@ -128,7 +128,7 @@ async def score_one(
     ctx: WorkerContext,
     feed: Feed,
     partition: Partition,
-    event: EventT,
+    event: EventT[Any],
     *,
     check_key: bool,
     forward: Forward | None = None,

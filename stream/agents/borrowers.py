@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from typing import Any
 
 import faust
 from faust.types import EventT, StreamT
@@ -29,7 +30,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             await score_batch(ctx, batch)
 
 
-async def score_batch(ctx: WorkerContext, batch: list[EventT]) -> None:
+async def score_batch(ctx: WorkerContext, batch: list[EventT[Any]]) -> None:
     """Score one micro-batch; bad or failing messages are dead-lettered, never dropped."""
     started = time.perf_counter()
     by_partition: dict[int, list[tuple[FeedEvent, Received]]] = defaultdict(list)
