@@ -134,6 +134,7 @@ def _alert_reader(bootstrap: str, topic: str) -> Iterator[Any]:
 
 def _print_alerts(consumer: Any, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
     shown = 0
+    reported: set[str] = set()
     try:
         while True:
             for records in consumer.poll(timeout_ms=500).values():
@@ -141,10 +142,14 @@ def _print_alerts(consumer: Any, children: list[tuple[str, subprocess.Popen[byte
                     click.echo(alert_line(orjson.loads(record.value)))
                     shown += 1
             for name, child in children:
-                if child.poll() is not None and name != "simulator":
-                    raise click.ClickException(
-                        f"the {name} stopped (exit {child.returncode}); see var/demo/{name}.log"
-                    )
+                if child.poll() is None or name in reported:
+                    continue
+                reported.add(name)
+                message = f"the {name} stopped (exit {child.returncode}); see var/demo/{name}.log"
+                if name == "worker":
+                    raise click.ClickException(message)
+                if child.returncode != 0:
+                    click.echo(message, err=True)
     except KeyboardInterrupt:
         click.echo(f"\nStopping ({shown} alerts shown)…")
 
