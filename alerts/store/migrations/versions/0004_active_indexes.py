@@ -18,14 +18,12 @@ ACTIVE = sa.text("status <> 'resolved'")
 
 
 def upgrade() -> None:
-    where = {"sqlite_where": ACTIVE, "postgresql_where": ACTIVE}
-    op.create_index(
-        "ix_alerts_active_institution", "alerts", ["institution_id", "category"], **where
-    )
-    op.create_index("ix_alerts_active_last_seen", "alerts", ["last_seen"], **where)
-    op.create_index(
-        "ix_alerts_active_created", "alerts", ["escalation_level", "created_at"], **where
-    )
+    for name, columns in (
+        ("ix_alerts_active_institution", ["institution_id", "category"]),
+        ("ix_alerts_active_last_seen", ["last_seen"]),
+        ("ix_alerts_active_created", ["escalation_level", "created_at"]),
+    ):
+        op.create_index(name, "alerts", columns, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
 
 
 def downgrade() -> None:
