@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.store.tables import ACTIVE, alert_routes, alerts, outbox
@@ -117,7 +117,12 @@ class AlertStoreCollector(Collector):
         )
         pending = GaugeMetricFamily(
             "fenghuo_alerts_outbox_pending",
-            "Notifications in the outbox not yet delivered, by receiver.",
+            "Notifications in the outbox still to deliver (not delivered, not dead), by receiver.",
+            labels=["receiver"],
+        )
+        dead = GaugeMetricFamily(
+            "fenghuo_alerts_outbox_dead",
+            "Notifications given up on (permanent refusal or too many attempts), by receiver.",
             labels=["receiver"],
         )
         failing = GaugeMetricFamily(
@@ -156,7 +161,7 @@ class AlertStoreCollector(Collector):
                 routed[(receiver, severity)] = count
             for (receiver, severity), count in sorted(routed.items()):
                 open_routed.add_metric([receiver, severity], count)
-            undelivered = outbox.c.delivered_at.is_(None)
+            undelivered = and_(outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None))
             rows = conn.execute(
                 select(
                     outbox.c.receiver,
@@ -164,14 +169,16 @@ class AlertStoreCollector(Collector):
                     func.count().filter(undelivered, outbox.c.attempts > 0),
                     func.min(outbox.c.created_at).filter(undelivered),
                     func.count().filter(outbox.c.delivered_at.is_not(None)),
+                    func.count().filter(outbox.c.dead_at.is_not(None)),
                 ).group_by(outbox.c.receiver)
             ).all()
-        by_receiver = {r: (0, 0, None, 0) for r in self.receivers}
+        by_receiver = {r: (0, 0, None, 0, 0) for r in self.receivers}
         by_receiver.update({row[0]: tuple(row[1:]) for row in rows})
-        for receiver, (waiting, failed, first, done) in sorted(by_receiver.items()):
+        for receiver, (waiting, failed, first, done, gone) in sorted(by_receiver.items()):
             pending.add_metric([receiver], waiting)
             failing.add_metric([receiver], failed)
             delivered.add_metric([receiver], done)
+            dead.add_metric([receiver], gone)
             if first is not None:
                 oldest.add_metric([receiver], first.timestamp())
-        return [open_by, open_routed, pending, failing, oldest, delivered]
+        return [open_by, open_routed, pending, failing, oldest, delivered, dead]

@@ -163,9 +163,12 @@ PIPELINE: tuple[Panel, ...] = (
         description="Outbox rows marked delivered (read from the alert store).",
     ),
     Panel(
-        "Failing deliveries by receiver",
-        (Target("max by (receiver) (fenghuo_alerts_outbox_failing)", "{{receiver}}"),),
-        description="Undelivered notifications whose last attempt failed (retried with backoff).",
+        "Failing and dead deliveries by receiver",
+        (
+            Target("max by (receiver) (fenghuo_alerts_outbox_failing)", "failing {{receiver}}"),
+            Target("max by (receiver) (fenghuo_alerts_outbox_dead)", "dead {{receiver}}"),
+        ),
+        description="Failing: last attempt failed, retried with backoff. Dead: given up on.",
     ),
     Panel(
         "API requests /s by route and status",
