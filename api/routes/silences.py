@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Path, status
 
 from alerts import Silences
 from api.auth import ADMIN_ROLES, Caller
-from api.deps import CallerDep, WriterSessionDep
+from api.deps import CallerDep, SessionDep, WriterSessionDep
 from api.present import silence_out
 from api.schemas import SilenceIn, SilenceOut
 
@@ -28,7 +28,7 @@ def _admin(caller: Caller, action: str) -> None:
 
 
 @router.get("", response_model=list[SilenceOut], summary="Every silence, newest first")
-def list_silences(caller: CallerDep, session: WriterSessionDep) -> Any:
+def list_silences(caller: CallerDep, session: SessionDep) -> Any:
     _admin(caller, "listing silences")
     now = datetime.now(UTC)
     return [silence_out(s, now=now) for s in Silences(session).all()]
