@@ -39,7 +39,7 @@ def _wall_clock() -> datetime:
 
 def backoff(attempt: int, policy: RetryPolicy, rng: random.Random) -> timedelta:
     """Delay before attempt ``attempt + 1``: doubled each time up to ``max``, ± ``jitter``."""
-    base = min(policy.initial * 2 ** (attempt - 1), policy.max)
+    base: timedelta = min(policy.initial * 2 ** (attempt - 1), policy.max)
     return base * rng.uniform(1 - policy.jitter, 1 + policy.jitter)
 
 

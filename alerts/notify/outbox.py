@@ -139,16 +139,17 @@ class OutboxClaims:
         after the group's last notification (Alertmanager's timers)."""
         first = members[0]
         route = self._routes.get(first.group_key.split(":", 1)[0])
+        first_created: datetime = min(r.created_at for r in members)
         if route is None:
-            return min(r.created_at for r in members)
-        last_sent = session.scalar(
+            return first_created
+        last_sent: datetime | None = session.scalar(
             select(func.max(outbox.c.delivered_at)).where(
                 outbox.c.receiver == first.receiver, outbox.c.group_key == first.group_key
             )
         )
         if last_sent is not None:
             return utc(last_sent) + route.group_interval
-        return min(r.created_at for r in members) + route.group_wait
+        return first_created + route.group_wait
 
     @staticmethod
     def _defer(session: Session, ids: list[int], until: datetime) -> None:
@@ -233,4 +234,5 @@ def requeue_dead(engine: Engine, *, now: datetime, receiver: str | None = None) 
     if receiver is not None:
         query = query.where(outbox.c.receiver == receiver)
     with Session(writer(engine)) as session, session.begin():
-        return int(session.execute(query).rowcount)
+        done: Any = session.execute(query)
+        return int(done.rowcount)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,7 +44,9 @@ def _push(receiver: Receiver, *events: dict[str, Any], url: str | None = None) -
     async def go() -> None:
         sender = AlertmanagerSender(clock=NOW.timestamp)
         try:
-            await sender.send(note, AlertmanagerTarget(url=receiver.url + "/", active_for="6h"))
+            await sender.send(
+                note, AlertmanagerTarget(url=receiver.url + "/", active_for=timedelta(hours=6))
+            )
         finally:
             await sender.aclose()
 

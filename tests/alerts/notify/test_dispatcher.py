@@ -40,9 +40,11 @@ def open_alerts(pipeline: AlertPipeline, finding: FindingFactory, count: int) ->
 
 def rows(pipeline: AlertPipeline, receiver: str = "eic") -> list[Any]:
     with pipeline.engine.connect() as conn:
-        return conn.execute(
-            select(outbox).where(outbox.c.receiver == receiver).order_by(outbox.c.id)
-        ).all()
+        return list(
+            conn.execute(
+                select(outbox).where(outbox.c.receiver == receiver).order_by(outbox.c.id)
+            ).all()
+        )
 
 
 def delivered_event_ids(receiver: Receiver) -> list[str]:

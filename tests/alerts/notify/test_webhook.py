@@ -7,6 +7,7 @@ import json
 import socket
 
 import pytest
+from pydantic import SecretStr
 
 from alerts.notify import (
     DeliveryFailed,
@@ -92,13 +93,15 @@ def test_any_of_several_v1_signatures_may_match() -> None:
     assert verify_signature(SECRET, header, BODY, 300, now=T) == T
 
 
-def _send(receiver: Receiver, **target: object) -> None:
+def _send(receiver: Receiver, timeout: float = 10.0) -> None:
+    target = WebhookTarget(
+        url=receiver.url + "/hook", secret=SecretStr(SECRET), timeout_seconds=timeout
+    )
+
     async def go() -> None:
         sender = WebhookSender()
         try:
-            await sender.send(
-                _notification(), WebhookTarget(url=receiver.url + "/hook", secret=SECRET, **target)
-            )
+            await sender.send(_notification(), target)
         finally:
             await sender.aclose()
 
@@ -140,5 +143,5 @@ def test_unreachable_receiver_is_retried() -> None:
         port = probe.getsockname()[1]
     closed = Receiver(url=f"http://127.0.0.1:{port}")
     with pytest.raises(DeliveryFailed, match="ConnectError") as caught:
-        _send(closed, timeout_seconds=2)
+        _send(closed, timeout=2)
     assert caught.value.permanent is False
