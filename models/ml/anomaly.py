@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from models.categories import Category, Severity
 from models.errors import InvalidParameter
+from models.ml._flat_forest import FlatForest
 from models.ml.explain import ablation_contributions
 from models.ml.scoring import BorrowerModelDetector
 
@@ -87,6 +88,7 @@ class LoanAnomalyModel(BaseEstimator):  # type: ignore[misc]
             )
         if self.n_quantiles < 2:
             raise InvalidParameter(f"n_quantiles must be >= 2, got {self.n_quantiles}")
+        self.__dict__.pop("_flat", None)
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=min(self.max_samples, X.shape[0]),
@@ -106,7 +108,23 @@ class LoanAnomalyModel(BaseEstimator):  # type: ignore[misc]
     def raw_score(self, X: Any) -> np.ndarray:
         """Isolation score, higher = more anomalous (the negated ``score_samples``)."""
         check_is_fitted(self, "forest_")
-        return -self.forest_.score_samples(check_array(X, dtype=np.float64))  # type: ignore[no-any-return]
+        X = check_array(X, dtype=np.float64)
+        flat = self._flat_forest()
+        if flat is None:
+            return -self.forest_.score_samples(X)  # type: ignore[no-any-return]
+        return flat.raw_score(X)
+
+    def _flat_forest(self) -> FlatForest | None:
+        """The forest compiled for fast scoring; derived from ``forest_``, never persisted."""
+        if "_flat" not in self.__dict__:
+            self.__dict__["_flat"] = FlatForest.from_forest(self.forest_, self.n_features_in_)
+        flat: FlatForest | None = self.__dict__["_flat"]
+        return flat
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = dict(super().__getstate__())
+        state.pop("_flat", None)
+        return state
 
     def anomaly_score(self, X: Any) -> np.ndarray:
         """Calibrated score in [0, 1]: the share of training loans less anomalous than each row."""

@@ -65,3 +65,15 @@ def test_same_seed_gives_the_same_scores() -> None:
     a = LoanAnomalyModel(n_estimators=20, random_state=7).fit(X).anomaly_score(X)
     b = LoanAnomalyModel(n_estimators=20, random_state=7).fit(X).anomaly_score(X)
     np.testing.assert_array_equal(a, b)
+
+
+def test_fast_scoring_equals_scikit_learns(fitted: tuple[LoanAnomalyModel, np.ndarray]) -> None:
+    model, _ = fitted
+    probe = np.random.default_rng(9).normal(scale=3.0, size=(300, 4))
+    np.testing.assert_allclose(model.raw_score(probe), -model.forest_.score_samples(probe))
+
+
+def test_compiled_forest_is_not_persisted(fitted: tuple[LoanAnomalyModel, np.ndarray]) -> None:
+    model, X = fitted
+    model.anomaly_score(X[:5])
+    assert "_flat" not in model.__getstate__()
