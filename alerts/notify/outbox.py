@@ -139,17 +139,22 @@ class OutboxClaims:
         after the group's last notification (Alertmanager's timers)."""
         first = members[0]
         route = self._routes.get(first.group_key.split(":", 1)[0])
-        first_created: datetime = min(r.created_at for r in members)
         if route is None:
-            return first_created
+            return min(utc(r.created_at) for r in members)
+        group = (outbox.c.receiver == first.receiver, outbox.c.group_key == first.group_key)
         last_sent: datetime | None = session.scalar(
-            select(func.max(outbox.c.delivered_at)).where(
-                outbox.c.receiver == first.receiver, outbox.c.group_key == first.group_key
-            )
+            select(func.max(outbox.c.delivered_at)).where(*group)
         )
         if last_sent is not None:
             return utc(last_sent) + route.group_interval
-        return first_created + route.group_wait
+        # The group's first row still waiting (perhaps deferred already): rows joining later
+        # are deferred to the same moment, so they go out together.
+        first_created: datetime | None = session.scalar(
+            select(func.min(outbox.c.created_at)).where(
+                *group, _PENDING, outbox.c.batch_key.is_(None)
+            )
+        )
+        return utc(first_created or first.created_at) + route.group_wait
 
     @staticmethod
     def _defer(session: Session, ids: list[int], until: datetime) -> None:

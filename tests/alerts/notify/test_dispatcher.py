@@ -203,6 +203,27 @@ def test_alerts_of_one_group_are_batched_after_group_wait(
     assert len(batch.json()["events"]) == 3
 
 
+def test_alert_joining_a_waiting_group_goes_out_with_it(
+    store_pipeline: AlertPipeline,
+    finding: FindingFactory,
+    clock: Clock,
+    receiver: Receiver,
+    routing: RoutingTree,
+) -> None:
+    store_pipeline.handle(finding(entity_id="L-0001", event_ids=("e1",)))
+    dispatcher = OutboxDispatcher(
+        store_pipeline.engine, delivery(receiver, grouping=True), routing=routing, clock=clock
+    )
+    asyncio.run(dispatcher.run_once())
+    clock.now += timedelta(seconds=20)
+    store_pipeline.handle(finding(entity_id="L-0002", event_ids=("e2",)))
+    asyncio.run(dispatcher.run_once())
+    clock.now += timedelta(seconds=10)
+    asyncio.run(dispatcher.run_once())
+    (batch,) = receiver.requests
+    assert [e["data"]["entity_id"] for e in batch.json()["events"]] == ["L-0001", "L-0002"]
+
+
 def test_next_batch_of_a_group_waits_group_interval(
     store_pipeline: AlertPipeline,
     finding: FindingFactory,
@@ -237,9 +258,13 @@ def test_two_dispatchers_racing_deliver_each_row_once(
     engines = [make_engine(StoreConfig(url=store_url, migrate=False)) for _ in range(2)]
     racers = [OutboxDispatcher(e, config, clock=clock) for e in engines]
 
+    delivered = [0, 0]
+
     async def race() -> None:
         for _ in range(12):
-            await asyncio.gather(*(r.run_once() for r in racers))
+            rounds = await asyncio.gather(*(r.run_once() for r in racers))
+            for n, done in enumerate(rounds):
+                delivered[n] += done.delivered
 
     try:
         asyncio.run(race())
@@ -248,6 +273,7 @@ def test_two_dispatchers_racing_deliver_each_row_once(
             e.dispose()
     ids = delivered_event_ids(receiver)
     assert len(ids) == 40 and len(set(ids)) == 40
+    assert sum(delivered) == 40 and min(delivered) > 0  # both took part
     assert all(r.delivered_at is not None for r in rows(store_pipeline))
 
 
