@@ -26,7 +26,18 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
 async def _sample_lag(app: faust.App, ctx: WorkerContext) -> None:
     consumer = app.consumer
-    tps = sorted(consumer.assignment())
+    topics = ctx.topics
+    consumed = {
+        t.get_topic_name()
+        for t in (
+            *topics.feeds.values(),
+            topics.loans_by_borrower,
+            topics.guarantee_network,
+            topics.findings,
+        )
+    }
+    # Changelog partitions are read only to recover state, so their "lag" is meaningless.
+    tps = sorted(tp for tp in consumer.assignment() if tp.topic in consumed)
     if not tps:
         return
     ends = await consumer.highwaters(*tps)
