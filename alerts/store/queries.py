@@ -9,7 +9,7 @@ ever read. Values are bound parameters; the only literal is the validated bucket
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -77,9 +77,18 @@ class Change:
 
 
 def _routed_to(receivers: Collection[str]) -> Any:
+    # An alias: the page may already join alert_routes (the receiver index) for the scope.
+    routes = alert_routes.alias("routed_to")
     return exists().where(
-        alert_routes.c.alert_id == alerts.c.alert_id,
-        alert_routes.c.receiver.in_(sorted(receivers)),
+        routes.c.alert_id == alerts.c.alert_id, routes.c.receiver.in_(sorted(receivers))
+    )
+
+
+def _matches_text(text: str) -> Any:
+    needle = text.lower()
+    return or_(
+        func.lower(alerts.c.entity_id).contains(needle, autoescape=True),
+        func.lower(alerts.c.institution_id).contains(needle, autoescape=True),
     )
 
 
@@ -89,13 +98,7 @@ def conditions(query: AlertQuery, column: Any) -> list[Any]:
     if query.scope is not None:
         found.append(_routed_to(query.scope))
     if query.text:
-        needle = query.text.lower()
-        found.append(
-            or_(
-                func.lower(alerts.c.entity_id).contains(needle, autoescape=True),
-                func.lower(alerts.c.institution_id).contains(needle, autoescape=True),
-            )
-        )
+        found.append(_matches_text(query.text))
     return found
 
 
@@ -127,15 +130,27 @@ class AlertReader:
         cursor: str | None = None,
         sort: SortKey = "last_seen",
     ) -> Page:
-        """Newest first in (``sort``, ``alert_id``) order; the cursor is the last row's key."""
-        column = alerts.c[sort]
-        statement = select(alerts).where(*conditions(query, column))
+        """Newest first in (``sort``, ``alert_id``) order; the cursor is the last row's key.
+
+        A caller of one agency reads through the repository's receiver index (the scope
+        becomes the receiver filter; a ``route`` filter then narrows it further).
+        """
+        where = query.where
+        extra: list[Any] = []
+        if query.scope is not None:
+            if where.receivers is not None:
+                extra.append(_routed_to(where.receivers))
+            where = replace(where, receivers=query.scope)
+        if query.text:
+            extra.append(_matches_text(query.text))
+        statement, column, id_column = AlertRepository._source(where, sort)
+        statement = statement.where(*extra)
         if cursor:
             when, alert_id = decode_cursor(cursor)
             statement = statement.where(
-                or_(column < when, and_(column == when, alerts.c.alert_id < alert_id))
+                or_(column < when, and_(column == when, id_column < alert_id))
             )
-        statement = statement.order_by(column.desc(), alerts.c.alert_id.desc()).limit(limit + 1)
+        statement = statement.order_by(column.desc(), id_column.desc()).limit(limit + 1)
         found = [alert_from_row(r) for r in self.session.execute(statement)]
         items = found[:limit]
         last = items[-1] if len(found) > limit else None
