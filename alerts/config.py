@@ -59,6 +59,10 @@ class AlertsConfig(BaseModel):
     event time the pipeline has handled, so a history replayed faster than real time resolves
     exactly as it would have live; ``wall`` compares it with the ``now`` given to ``tick``.
     ``escalation``: levels (increasing ``after``) applied by ``tick`` to alerts still open.
+    ``resolve_on_clear_only``: categories that describe a standing condition (a limit breached
+    by a book, not a single act); their detectors report when the breach ends (``cleared``), so
+    their alerts stay open through quiet spells (a guarantor may report nothing for a weekend)
+    instead of resolving and reopening while the breach persists.
     """
 
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -69,6 +73,15 @@ class AlertsConfig(BaseModel):
     quiet_clock: Literal["event", "wall"] = "event"
     max_event_ids: int = Field(default=50, ge=2, le=10_000)
     outbox: bool = True
+    resolve_on_clear_only: frozenset[str] = frozenset(
+        {
+            "borrower_concentration",
+            "related_party_lending",
+            "guarantee_concentration",
+            "guarantee_leverage",
+            "holder_limit",
+        }
+    )
     escalation: list[EscalationLevel] = Field(default_factory=default_escalation)
 
     @field_validator("escalation")

@@ -176,7 +176,11 @@ class AlertPipeline:
         current = repo.active(key, for_update=True)
         quiet = self.config.quiet_period
         clock = at if self.config.quiet_clock == "event" else now
-        if current is not None and quiet_expired(current, clock=clock, quiet_period=quiet):
+        if (
+            current is not None
+            and current.category not in self.config.resolve_on_clear_only
+            and quiet_expired(current, clock=clock, quiet_period=quiet)
+        ):
             closed = resolve(current, at=current.last_seen + quiet, now=now)
             changes.append(self._store(repo, current, closed, "resolved", now, {"quiet": True}))
             current = None
@@ -261,7 +265,8 @@ class AlertPipeline:
     ) -> list[AlertChange]:
         quiet = self.config.quiet_period
         changes = []
-        for alert in repo.quiet_since(before, limit=_TICK_BATCH):
+        held = self.config.resolve_on_clear_only
+        for alert in repo.quiet_since(before, limit=_TICK_BATCH, exclude_categories=held):
             closed = resolve(alert, at=alert.last_seen + quiet, now=now)
             changes.append(self._store(repo, alert, closed, "resolved", now, {"quiet": True}))
         return changes

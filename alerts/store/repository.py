@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from alerts.alert import Alert, AlertStatus, ChangeKind, utc
@@ -355,11 +355,19 @@ class AlertRepository:
         )
         return [alert_from_row(r) for r in self.session.connection().execute(query)]
 
-    def quiet_since(self, before: datetime, *, limit: int = 1000) -> list[Alert]:
+    def quiet_since(
+        self,
+        before: datetime,
+        *,
+        limit: int = 1000,
+        exclude_categories: Iterable[str] = (),
+    ) -> list[Alert]:
         """Active alerts last seen before ``before`` (candidates for a quiet-period resolve)."""
+        excluded = sorted(exclude_categories)
         query = (
             select(alerts)
             .where(ACTIVE, alerts.c.last_seen < utc(before))
+            .where(alerts.c.category.not_in(excluded) if excluded else true())
             .order_by(alerts.c.last_seen)
             .limit(limit)
         )

@@ -147,6 +147,28 @@ def test_repeat_after_the_quiet_period_resolves_and_opens_anew(
     assert changes[1].alert.alert_id != first.alert.alert_id
 
 
+def test_standing_breach_stays_open_through_a_quiet_spell(
+    pipeline: AlertPipeline, finding: FindingFactory
+) -> None:
+    """A guarantor silent over a weekend is still over its leverage limit: no resolve, no reopen."""
+    breach = {"category": Category.GUARANTEE_LEVERAGE, "entity_id": "FJ-GT-0031"}
+    [opened] = pipeline.handle(finding(**breach))
+    pipeline.handle(finding(entity_id="L-0002", minutes=3 * 24 * 60, event_ids=("x1",)))
+    assert pipeline.tick() == []
+    [again] = pipeline.handle(finding(**breach, minutes=3 * 24 * 60, event_ids=("e2",)))
+    assert again.kind == "updated"
+    assert again.alert.alert_id == opened.alert.alert_id
+
+
+def test_standing_breach_resolves_when_its_detector_clears_it(
+    pipeline: AlertPipeline, finding: FindingFactory
+) -> None:
+    breach = {"category": Category.GUARANTEE_LEVERAGE, "entity_id": "FJ-GT-0031"}
+    pipeline.handle(finding(**breach))
+    [cleared] = pipeline.handle(finding(**breach, minutes=5, event_ids=("c1",), cleared=True))
+    assert cleared.kind == "resolved"
+
+
 def test_quiet_period_on_the_wall_clock_follows_tick_now(
     memory_config: AlertsConfig, finding: FindingFactory, clock: Clock
 ) -> None:
