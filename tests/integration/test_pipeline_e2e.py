@@ -140,14 +140,42 @@ EXPECTED = {
 class Run:
     bootstrap: str
     suffix: str
-    worker: subprocess.Popen[bytes]
-    log: Path
-    labels: list[Label]
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    dead_letters: list[Any] = field(default_factory=list)
+    tmp: Path
+    labels: list[Label] = field(default_factory=list)
+    worker: subprocess.Popen[bytes] | None = None
+    log: Path = Path()
 
     def topic(self, name: str) -> str:
         return name + self.suffix
+
+    def start_worker(self, name: str) -> None:
+        """Start ``fenghuo worker`` (log ``<name>.log``) and wait until it is ready."""
+        self.log = self.tmp / f"{name}.log"
+        with self.log.open("wb") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "fenghuo", "worker"],
+                cwd=REPO,
+                env=worker_env(self.bootstrap, self.suffix, self.tmp),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        worker, log = self.worker, self.log
+        wait_for(
+            lambda: "worker ready" in log.read_text(errors="replace") or worker.poll() is not None,
+            WORKER_READY_SECONDS,
+            interval=0.2,
+        )
+        assert worker.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
+
+    def stop_worker(self) -> int:
+        assert self.worker is not None
+        if self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                return self.worker.wait(30)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        return self.worker.wait(10)
 
 
 def worker_env(bootstrap: str, suffix: str, tmp: Path) -> dict[str, str]:
@@ -211,24 +239,9 @@ def produce(run: Run, producer: KafkaProducer) -> None:
 @pytest.fixture(scope="module")
 def run(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = tmp_path_factory.mktemp("e2e")
-    suffix = "-" + unique_name("e2e")
-    log = tmp / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "fenghuo", "worker"],
-            cwd=REPO,
-            env=worker_env(kafka_broker, suffix, tmp),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    state = Run(kafka_broker, suffix, worker, log, labels=[])
+    state = Run(kafka_broker, "-" + unique_name("e2e"), tmp)
     try:
-        wait_for(
-            lambda: "worker ready" in log.read_text(errors="replace") or worker.poll() is not None,
-            WORKER_READY_SECONDS,
-            interval=0.2,
-        )
-        assert worker.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
+        state.start_worker("worker")
         producer = KafkaProducer(bootstrap_servers=kafka_broker, acks="all", max_request_size=2**21)
         try:
             produce(state, producer)
@@ -236,14 +249,9 @@ def run(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             producer.close(timeout=10)
         yield state
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(10)
-        names = [t for t in list_topics(kafka_broker) if suffix in t]
+        if state.worker is not None:
+            state.stop_worker()
+        names = [t for t in list_topics(kafka_broker) if state.suffix in t]
         delete_topics(kafka_broker, names)
 
 
@@ -367,6 +375,7 @@ def test_malformed_events_land_on_the_dead_letter_topics_with_reasons(run: Run) 
 
 def test_worker_stops_cleanly_on_sigterm(run: Run) -> None:
     collect_alerts(run, lambda got: keys(got) >= EXPECTED)
+    assert run.worker is not None
     started = time.monotonic()
 
     run.worker.send_signal(signal.SIGTERM)
@@ -374,3 +383,23 @@ def test_worker_stops_cleanly_on_sigterm(run: Run) -> None:
 
     assert code == 0, run.log.read_text(errors="replace")[-3000:]
     assert time.monotonic() - started < 30
+
+
+def test_a_restarted_worker_recovers_its_state_from_the_changelogs(run: Run) -> None:
+    if run.worker is not None and run.worker.poll() is None:
+        run.stop_worker()
+    run.start_worker("worker-restarted")
+    producer = KafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
+    try:
+        later = loan("e2e-after-restart", LENDER, annual_rate=0.3)
+        producer.send(run.topic("loans"), key=LENDER.encode(), value=orjson.dumps(later))
+        producer.flush()
+    finally:
+        producer.close(timeout=10)
+    wanted = f"usurious_rate:{LENDER}:LOAN-e2e-after-restart"
+
+    alerts = collect_alerts(run, lambda got: wanted in keys(got))
+
+    # The lender's record was read before the restart: had the registry been lost, its new
+    # loan would also be unlicensed business.
+    assert f"unlicensed_activity:{LENDER}:{LENDER}" not in keys(alerts)
