@@ -39,11 +39,17 @@ def worker(ensure_topics: bool) -> None:
     asyncio.set_event_loop(loop)
     app = create_app(settings, metrics_registry=registry)
     if ensure_topics:
-        ensure(
-            settings.kafka.bootstrap,
-            [*topic_specs(settings), *changelog_specs(app)],
-            replication_factor=settings.kafka.replication_factor,
-        )
+        try:
+            ensure(
+                settings.kafka.bootstrap,
+                [*topic_specs(settings), *changelog_specs(app)],
+                replication_factor=settings.kafka.replication_factor,
+            )
+        except Exception as error:  # kafka-python raises several unrelated types here
+            raise click.ClickException(
+                f"cannot prepare the topics on Kafka at {settings.kafka.bootstrap} "
+                f"({type(error).__name__}: {error}); is the broker up? (`fenghuo kafka start`)"
+            ) from error
     if settings.metrics.port:
         start_http_server(settings.metrics.port, registry=registry)
         log.info("metrics on http://0.0.0.0:%d/metrics", settings.metrics.port)
@@ -59,6 +65,7 @@ def worker(ensure_topics: bool) -> None:
         runner.execute_from_commandline()
     finally:
         app.fenghuo.alerts.close()  # type: ignore[attr-defined]
+        log.info("worker stopped")
 
 
 def _use_uvloop() -> None:
