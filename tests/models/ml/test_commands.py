@@ -73,7 +73,8 @@ def test_report_block_replaces_only_the_generated_part(
     tmp_path: Path, trained: TrainingResult
 ) -> None:
     doc = tmp_path / "ml.md"
-    doc.write_text(f"# ML\n\nprose\n\n{START_MARK}\nstale table\n{END_MARK}\n\nmore prose\n", "utf-8")
+    stale = f"{START_MARK}\nstale table\n{END_MARK}"
+    doc.write_text(f"# ML\n\nprose\n\n{stale}\n\nmore prose\n", "utf-8")
     write_report(doc, render({**trained.metadata, "version": "v1"}, []))
     text = doc.read_text("utf-8")
     assert "stale table" not in text
