@@ -51,7 +51,6 @@ def new_guarantee(
         firm=sim.guarantors[guarantor_id].profile if guarantor_id in sim.guarantors else None,
         managed=managed,
     )
-    sim.guarantees[g.guarantee_id] = g
     sim.set_guarantee_outstanding(g, amount_c)
     book = sim.guarantors.get(guarantor_id)
     if book is not None:

@@ -102,7 +102,6 @@ def new_loan(
         managed=managed,
     )
     sim.set_outstanding(loan, amount_c)
-    sim.loans[loan.loan_id] = loan
     book.loans.append(loan)
     book.mean_principal_c += (amount_c - book.mean_principal_c) * (
         0.02 if book.mean_principal_c else 1.0

@@ -93,8 +93,6 @@ class Sim:
         self.products: dict[str, ProductBook] = {
             p.product_id: ProductBook(p, p.anchor_price) for p in world.products
         }
-        self.loans: dict[str, LoanState] = {}
-        self.guarantees: dict[str, GuaranteeState] = {}
         self.drafts: list[LabelDraft] = []
         self.network: EnterpriseNetwork | None = None
         self._agenda: list[tuple[int, int, Action]] = []
