@@ -70,9 +70,15 @@ class StateTables:
         self.tables = dict(tables)
         self._dirty: dict[tuple[str, str], int] = {}
 
-    def store(self, partition: int) -> TableStateStore:
-        """The ``StateStore`` for events read from source partition ``partition``."""
-        return TableStateStore(self, partition)
+    def store(
+        self, partition: int, key_partitions: Mapping[str, int] | None = None
+    ) -> TableStateStore:
+        """The ``StateStore`` for events read from source partition ``partition``.
+
+        ``key_partitions`` overrides it per state key, for a batch mixing partitions whose
+        state keys are the message keys (borrowers).
+        """
+        return TableStateStore(self, partition, key_partitions)
 
     def mark(self, namespace: str, key: str, partition: int) -> None:
         self._dirty[(namespace, key)] = partition
@@ -110,16 +116,22 @@ class StateTables:
 class TableStateStore:
     """``models.state.StateStore`` over the state tables, for one source partition."""
 
-    def __init__(self, state: StateTables, partition: int) -> None:
+    def __init__(
+        self,
+        state: StateTables,
+        partition: int,
+        key_partitions: Mapping[str, int] | None = None,
+    ) -> None:
         self.state = state
         self.partition = partition
+        self.key_partitions = key_partitions or {}
 
     def get(self, namespace: str, key: str) -> Any | None:
         return self.state.tables[namespace].data.get(key)
 
     def set(self, namespace: str, key: str, value: Any) -> None:
         self.state.tables[namespace].data[key] = value
-        self.state.mark(namespace, key, self.partition)
+        self.state.mark(namespace, key, self.key_partitions.get(key, self.partition))
 
 
 class ChangelogFlush(faust.Sensor):
