@@ -278,26 +278,35 @@ def lending_surge(
 def loan_anomaly(
     sim: Sim, book: LenderBook, t0: int, rng: random.Random, draft: LabelDraft
 ) -> None:
-    """One or two lawful loans far from the lender's profile: the borrower type it rarely
-    serves, three times its usual size, a 1.5 % rate, a term it never offers, odd collateral."""
+    """One or two lawful loans far from both the lender's and the borrower's profile: an
+    existing client of the lender borrows three times its current loan at a 1.5 % rate, for a
+    term the lender never offers, against collateral it never takes."""
     profile = book.profile
     draft.institution_id = profile.inst.institution_id
-    enterprise = profile.enterprise_share < 0.5
     usual = {c for c, _ in profile.collateral}
     collateral = next(c for c in ("equity", "other", "vehicle", "none") if c not in usual)
     term = 7 if max(profile.terms) > 365 else 3650
 
     def one() -> None:
-        borrower = _fresh_borrower(sim, rng, book, enterprise=enterprise)
-        median = profile.median_enterprise if enterprise else profile.median_individual
-        amount = min(3.0 * median, lending.LOAN_SHARE * profile.inst.limit_base)
+        current = [
+            loan
+            for loan in lending.pick_loans(book, rng, 5, weighted=False)
+            if loan.borrower.related_to is None
+        ]
+        if current:
+            borrower, usual_c = current[0].borrower, current[0].principal_c
+        else:
+            borrower = _fresh_borrower(sim, rng, book, enterprise=profile.enterprise_share < 0.5)
+            usual_c = int(profile.median_individual) * 100
+        amount_c = 3 * usual_c * rng.uniform(0.9, 1.3)
+        amount_c = min(amount_c, lending.LOAN_SHARE * profile.inst.limit_base * 100)
         loan = _originate(
             sim,
             book,
             rng,
             draft,
             borrower,
-            amount_c=int(amount) * 100,
+            amount_c=int(amount_c / 100) * 100,
             rate=0.015,
             term=term,
             collateral=collateral,
@@ -308,19 +317,42 @@ def loan_anomaly(
         sim.at(t0 + i * rng.randint(10 * HOUR, 20 * HOUR), one)
 
 
+def _delinquent_borrower(
+    sim: Sim, book: LenderBook, rng: random.Random, taken: set[str]
+) -> Borrower | None:
+    """A borrower with a loan overdue or in default now, at this lender or another."""
+    others = [b for b in sim.lenders.values() if b is not book]
+    rng.shuffle(others)
+    for candidate in [book, *others]:
+        bad = [
+            loan.borrower
+            for loan in candidate.loans
+            if loan.status in ("overdue", "default")
+            and loan.borrower.related_to is None
+            and loan.borrower.borrower_id not in taken
+        ]
+        if bad:
+            return rng.choice(bad)
+    return None
+
+
 def default_risk(
     sim: Sim, book: LenderBook, t0: int, rng: random.Random, draft: LabelDraft
 ) -> None:
-    """Three loans to the riskiest profile (rate near the cap, no collateral, short term,
-    weak borrowers) that go overdue within days and default two weeks later."""
+    """Three loans on the riskiest terms (rate near the cap, no collateral, 30–90 days) to
+    borrowers already overdue or in default elsewhere (or, failing that, new weak borrowers in
+    risky industries); they go overdue within days and default two weeks later."""
     profile = book.profile
     draft.institution_id = profile.inst.institution_id
+    taken: set[str] = set()
 
     def one() -> None:
-        borrower = _fresh_borrower(
+        found = _delinquent_borrower(sim, book, rng, taken)
+        borrower = found or _fresh_borrower(
             sim, rng, book, enterprise=rng.random() < 0.5, risk=rng.uniform(2.0, 3.0)
         )
-        if borrower.industry_code is not None:
+        taken.add(borrower.borrower_id)
+        if found is None and borrower.industry_code is not None:
             borrower.industry_code = rng.choice(("K", "L", "E"))
         median = (
             profile.median_enterprise
