@@ -1,0 +1,221 @@
+"""``kill -9`` the worker mid-stream, three times: no alert lost, none duplicated, state kept.
+
+A simulated history with injected rule scenarios is produced in five chunks. The first chunk
+(with a lender's first big loan to one borrower) is processed completely; each of the next
+three is killed as soon as the worker has committed some of it, and a new worker takes over;
+the last chunk carries the loan that pushes the borrower over the concentration limit, which
+only fires if the lender's book survived the kills (rebuilt from the changelog).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaProducer
+
+from models.history import Label
+from stream.admin import delete_topics, list_topics
+from stream.simulator import Simulation, SimulatorConfig
+from tests.helpers import WaitTimeout, unique_name, wait_for
+from tests.integration.test_pipeline_e2e import institution, loan
+from tests.reliability._worker import (
+    OPENED,
+    StoredAlert,
+    Worker,
+    cloudevents,
+    read_topic,
+    stored_alerts,
+    unmatched_in_store,
+)
+
+pytestmark = pytest.mark.kafka
+
+SIMULATED_EVENTS = 4000
+CHUNKS = 5
+KILLS = 3
+RULE_SCENARIOS = {
+    "usurious_rate": 2,
+    "prohibited_trading_mode": 2,
+    "unlicensed_activity": 2,
+    "guarantee_leverage": 1,
+}
+PROGRESS_SECONDS = 60.0
+ALERTS_SECONDS = 90.0
+#: A microcredit lender with 236 m net assets: one borrower may owe it 23.6 m.
+LENDER, BORROWER = "REL-MC-0001", "REL-BORROWER-1"
+CONCENTRATION = f"borrower_concentration:{LENDER}:{BORROWER}"
+
+
+@dataclass
+class CrashRun:
+    worker: Worker
+    labels: list[Label] = field(default_factory=list)
+    kills_mid_chunk: int = 0
+
+    @property
+    def db(self) -> Path:
+        return self.worker.tmp / "alerts.db"
+
+
+def first_loan() -> dict[str, Any]:
+    return loan(
+        "rel-conc-1",
+        LENDER,
+        event_time="2026-11-02T12:00:00+08:00",
+        borrower_id=BORROWER,
+        principal=15_000_000,
+        outstanding=15_000_000,
+    )
+
+
+def tipping_loan() -> dict[str, Any]:
+    """15 m + 10 m = 25 m > 23.6 m: a breach only if the first 15 m is still in the book."""
+    return loan(
+        "rel-conc-2",
+        LENDER,
+        event_time="2026-11-03T12:00:00+08:00",
+        borrower_id=BORROWER,
+        principal=10_000_000,
+        outstanding=10_000_000,
+    )
+
+
+def send(producer: KafkaProducer, worker: Worker, records: list[tuple[str, str, Any]]) -> int:
+    """Produce ``(topic, key, doc)`` records; the number that went to ``loans``."""
+    for topic, key, doc in records:
+        producer.send(worker.topic(topic), key=key.encode(), value=orjson.dumps(doc))
+    producer.flush()
+    return sum(1 for topic, _, _ in records if topic == "loans")
+
+
+def crash_run(worker: Worker) -> CrashRun:
+    sim = Simulation(
+        SimulatorConfig(
+            seed=23,
+            events=SIMULATED_EVENTS,
+            institutions=60,
+            warmup_days=0.5,
+            scenarios=RULE_SCENARIOS,
+        )
+    )
+    records = [(r.topic, r.key, r.value) for r in sim.records()]
+    size = -(-len(records) // CHUNKS)
+    chunks = [records[i : i + size] for i in range(0, len(records), size)]
+    run = CrashRun(worker, labels=sim.labels)
+    producer = KafkaProducer(bootstrap_servers=worker.bootstrap, acks="all")
+    try:
+        worker.start()
+        loans = send(
+            producer, worker, [("institutions", LENDER, institution(LENDER, "microcredit"))]
+        )
+        loans += send(producer, worker, [*chunks[0], ("loans", LENDER, first_loan())])
+        wait_for(
+            lambda: worker.committed("loans") >= loans,
+            PROGRESS_SECONDS,
+            interval=0.2,
+            message="the first chunk was not committed",
+        )
+        for chunk in chunks[1 : 1 + KILLS]:
+            before = worker.committed("loans")
+            loans += send(producer, worker, chunk)
+            wait_for(
+                lambda b=before: worker.committed("loans") > b,
+                PROGRESS_SECONDS,
+                interval=0.05,
+                message=f"no progress before kill {worker.starts}:\n{worker.tail()}",
+            )
+            if worker.committed("loans") < loans:
+                run.kills_mid_chunk += 1
+            worker.kill()
+            worker.start()
+        rest = [record for chunk in chunks[1 + KILLS :] for record in chunk]
+        send(producer, worker, [*rest, ("loans", LENDER, tipping_loan())])
+    finally:
+        producer.close(timeout=10)
+    return run
+
+
+@pytest.fixture(scope="module")
+def run(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashRun]:
+    worker = Worker(kafka_broker, "-" + unique_name("crash"), tmp_path_factory.mktemp("crash"))
+    try:
+        state = crash_run(worker)
+        wanted = [label for label in state.labels if str(label.category) in RULE_SCENARIOS]
+
+        def complete() -> bool:
+            alerts = stored_alerts(state.db)
+            return not unmatched_in_store(wanted, alerts) and any(
+                a.dedup_key == CONCENTRATION for a in alerts
+            )
+
+        try:
+            wait_for(complete, ALERTS_SECONDS, interval=0.5)
+        except WaitTimeout:
+            missing = unmatched_in_store(wanted, stored_alerts(state.db))
+            pytest.fail(f"alerts missing after the kills: {missing}\n{worker.tail()}")
+        yield state
+    finally:
+        worker.stop()
+        delete_topics(kafka_broker, [t for t in list_topics(kafka_broker) if worker.suffix in t])
+
+
+def rule_alerts(run: CrashRun) -> list[StoredAlert]:
+    alerts = stored_alerts(run.db)
+    wanted = [label for label in run.labels if str(label.category) in RULE_SCENARIOS]
+    return [a for a in alerts if unmatched_in_store(wanted, [a]) != wanted]
+
+
+def test_the_worker_was_killed_mid_chunk(run: CrashRun) -> None:
+    assert run.worker.starts == KILLS + 1
+    assert run.kills_mid_chunk >= 1
+
+
+def test_every_injected_rule_scenario_is_in_the_store(run: CrashRun) -> None:
+    wanted = [label for label in run.labels if str(label.category) in RULE_SCENARIOS]
+    assert len(wanted) >= sum(RULE_SCENARIOS.values())
+
+    assert unmatched_in_store(wanted, stored_alerts(run.db)) == []
+
+
+def test_no_dedup_key_has_two_alerts(run: CrashRun) -> None:
+    per_key = Counter(a.dedup_key for a in stored_alerts(run.db))
+
+    assert [key for key, count in per_key.items() if count > 1] == []
+
+
+def test_occurrences_are_not_counted_twice_for_one_event(run: CrashRun) -> None:
+    """A replayed finding names event ids already recorded: it adds no occurrence."""
+    alerts = rule_alerts(run)
+    assert alerts
+
+    assert [
+        (a.dedup_key, a.occurrences, a.events) for a in alerts if a.occurrences > a.events
+    ] == []
+
+
+def test_the_alerts_topic_opens_each_alert_at_most_once(run: CrashRun) -> None:
+    expected = {a.alert_id for a in rule_alerts(run)}
+    records = read_topic(
+        run.worker.bootstrap,
+        run.worker.topic("alerts"),
+        lambda got: expected <= {orjson.loads(r.value)["data"]["alert_id"] for r in got},
+        ALERTS_SECONDS,
+    )
+    events = cloudevents(records)
+
+    opened = Counter(e["data"]["alert_id"] for e in events if e["type"] == OPENED)
+    assert [alert_id for alert_id, n in opened.items() if n > 1] == []
+    assert len({e["id"] for e in events}) == len(events)
+
+
+def test_state_from_before_the_kills_still_raises_the_concentration_alert(run: CrashRun) -> None:
+    alerts = [a for a in stored_alerts(run.db) if a.dedup_key == CONCENTRATION]
+
+    assert len(alerts) == 1
+    assert alerts[0].scored.event_ids == {"rel-conc-2"}
