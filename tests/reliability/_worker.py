@@ -8,26 +8,39 @@ dead member's session to expire.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from alerts.evaluate import ScoredAlert, matches
 from models.history import Label
+from stream.simulator import Simulation, SimulatorConfig
 from tests.helpers import wait_for
+
+log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
 READY_SECONDS = 90.0
 OPENED = "fenghuo.alert.opened"
+#: Rule scenarios whose alert follows from one event: each injected one must be alerted.
+RULE_SCENARIOS = {
+    "usurious_rate": 2,
+    "prohibited_trading_mode": 2,
+    "unlicensed_activity": 2,
+    "guarantee_leverage": 1,
+}
+Record = tuple[str, str, Any]
 
 
 @dataclass
@@ -74,6 +87,7 @@ class Worker:
     def start(self) -> None:
         """Start a worker process and wait until its partitions are assigned."""
         self.starts += 1
+        began = time.monotonic()
         self.log = self.tmp / f"worker-{self.starts}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -83,14 +97,17 @@ class Worker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        process, log = self.process, self.log
+        process, out_log = self.process, self.log
         wait_for(
-            lambda: "worker ready" in log.read_text(errors="replace") or process.poll() is not None,
+            lambda: (
+                "worker ready" in out_log.read_text(errors="replace") or process.poll() is not None
+            ),
             READY_SECONDS,
             interval=0.2,
             message=f"worker {self.starts} not ready in {READY_SECONDS} s",
         )
         assert process.poll() is None, f"worker exited early:\n{self.tail()}"
+        log.info("worker %d ready in %.1f s", self.starts, time.monotonic() - began)
 
     def kill(self) -> None:
         """``kill -9``: no shutdown, no final commit, no producer flush."""
@@ -213,3 +230,22 @@ def stored_alerts(db: Path) -> list[StoredAlert]:
 def unmatched_in_store(labels: list[Label], alerts: list[StoredAlert]) -> list[Label]:
     """The labels no stored alert matches."""
     return [label for label in labels if not any(matches(a.scored, label) for a in alerts)]
+
+
+def simulated(seed: int, events: int) -> tuple[list[Record], list[Label]]:
+    """A simulated history (``(topic, key, doc)`` records) and its rule scenarios' labels."""
+    sim = Simulation(
+        SimulatorConfig(
+            seed=seed, events=events, institutions=60, warmup_days=0.5, scenarios=RULE_SCENARIOS
+        )
+    )
+    records = [(r.topic, r.key, r.value) for r in sim.records()]
+    return records, [label for label in sim.labels if str(label.category) in RULE_SCENARIOS]
+
+
+def send(producer: KafkaProducer, worker: Worker, records: list[Record]) -> int:
+    """Produce ``(topic, key, doc)`` records; the number that went to ``loans``."""
+    for topic, key, doc in records:
+        producer.send(worker.topic(topic), key=key.encode(), value=orjson.dumps(doc))
+    producer.flush()
+    return sum(1 for topic, _, _ in records if topic == "loans")
