@@ -67,5 +67,5 @@ class FlatForest:
             node = np.where(inner, step, node)
         depths = self.leaf_depth[node].sum(axis=1)
         if self.denominator == 0:
-            return np.ones(Xf.shape[0])  # type: ignore[no-any-return]
+            return np.ones(Xf.shape[0])
         return 2.0 ** (-depths / self.denominator)  # type: ignore[no-any-return]
