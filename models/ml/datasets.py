@@ -52,7 +52,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def _table(
-    name: str, rows: list[dict[str, str]], fill: Callable[[dict[str, str], np.ndarray], None]
+    rows: list[dict[str, str]], fill: Callable[[dict[str, str], np.ndarray], None]
 ) -> np.ndarray:
     X = np.zeros((len(rows), N_FEATURES))
     for i, row in enumerate(rows):
@@ -88,7 +88,7 @@ def _taiwan_row(row: dict[str, str], x: np.ndarray) -> None:
 
 def taiwan_features(directory: Path) -> LabelledTable:
     rows = _read(Path(directory) / TAIWAN_FILE)
-    X = _table("taiwan", rows, _taiwan_row)
+    X = _table(rows, _taiwan_row)
     y = np.array([int(r["Y"]) for r in rows])
     return LabelledTable("taiwan", X, y, tuple(FEATURE_INDEX))
 
@@ -134,7 +134,7 @@ def _german_row(row: dict[str, str], x: np.ndarray) -> None:
 
 def german_features(directory: Path) -> LabelledTable:
     rows = _read(Path(directory) / GERMAN_FILE)
-    X = _table("german", rows, _german_row)
+    X = _table(rows, _german_row)
     y = np.array([int(r["creditability"] == "bad") for r in rows])
     return LabelledTable("german", X, y, tuple(FEATURE_INDEX))
 
