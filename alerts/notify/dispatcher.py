@@ -23,7 +23,7 @@ from alerts.notify.config import ChannelKind, DeliveryConfig, RetryPolicy
 from alerts.notify.email import EmailSender
 from alerts.notify.metrics import DeliveryMetrics
 from alerts.notify.notification import DeliveryFailed, Notification, Sender
-from alerts.notify.outbox import Batch, OutboxClaims
+from alerts.notify.outbox import Batch, OutboxClaims, Outcome
 from alerts.notify.webhook import WebhookSender
 from alerts.routing import RoutingTree
 
@@ -121,22 +121,27 @@ class OutboxDispatcher:
         log.info("outbox dispatcher stopped")
 
     async def run_once(self) -> Round:
-        """Claim what is due now, send it, settle it."""
+        """Claim what is due now, send it, settle the whole round in one transaction."""
         now = self._clock()
         batches = await asyncio.to_thread(self.claims.claim, now=now, limit=self.config.batch_size)
-        result = Round(notifications=len(batches))
         limit = asyncio.Semaphore(CONCURRENCY)
 
-        async def deliver(batch: Batch) -> None:
+        async def deliver(batch: Batch) -> Outcome:
             async with limit:
-                await self._deliver(batch, result)
+                return await self._send(batch)
 
-        await asyncio.gather(*(deliver(b) for b in batches))
+        outcomes = list(await asyncio.gather(*(deliver(b) for b in batches)))
+        result = Round(notifications=len(batches))
+        if outcomes:
+            held = await asyncio.to_thread(self.claims.settle_all, outcomes, now=self._clock())
+            for outcome, count in zip(outcomes, held, strict=True):
+                self._report(outcome, count, result)
         if self.metrics is not None:
             self.metrics.backlog.set(await asyncio.to_thread(self.claims.backlog))
         return result
 
-    async def _deliver(self, batch: Batch, result: Round) -> None:
+    async def _send(self, batch: Batch) -> Outcome:
+        """Send to each channel of the receiver not done yet; never raises."""
         notification = Notification(
             key=batch.key,
             receiver=batch.receiver,
@@ -146,7 +151,6 @@ class OutboxDispatcher:
         )
         done = set(batch.done_channels)
         failures: list[DeliveryFailed] = []
-        failed_kinds: list[str] = []
         for name, target in self.config.receivers[batch.receiver].channels():
             if name in done:
                 continue
@@ -154,67 +158,26 @@ class OutboxDispatcher:
                 await self.senders[target.kind].send(notification, target)
             except DeliveryFailed as exc:
                 failures.append(exc)
-                failed_kinds.append(target.kind)
+                self._count(batch.receiver, target.kind, "failed")
                 continue
             except Exception as exc:  # a sender bug must not stop the other receivers
                 log.exception("sender %s failed on %s", target.kind, batch.key)
                 failures.append(DeliveryFailed(f"{type(exc).__name__}: {exc}"))
-                failed_kinds.append(target.kind)
+                self._count(batch.receiver, target.kind, "failed")
                 continue
             done.add(name)
             self._count(batch.receiver, target.kind, "delivered")
-        now = self._clock()
         if not failures:
-            held = await asyncio.to_thread(
-                self.claims.settle, batch, now=now, done_channels=done, delivered=True
-            )
-            result.delivered += held
-            self._lost_lease(batch, held)
-            return
+            return Outcome(batch, frozenset(done), delivered=True)
         error = "; ".join(str(f) for f in failures)
-        dead = any(f.permanent for f in failures) or batch.attempt >= self.config.retry.max_attempts
-        retry_at = None if dead else now + backoff(batch.attempt, self.config.retry, self._rng)
-        held = await asyncio.to_thread(
-            self.claims.settle,
-            batch,
-            now=now,
-            done_channels=done,
-            delivered=False,
-            dead=dead,
-            retry_at=retry_at,
-            error=error,
-        )
-        self._lost_lease(batch, held)
-        outcome = "dead" if dead else "failed"
-        for kind in failed_kinds:
-            self._count(batch.receiver, kind, outcome)
-        if dead:
-            result.dead += held
-            log.error(
-                "gave up on %s for %s after %d attempts: %s",
-                batch.key,
-                batch.receiver,
-                batch.attempt,
-                error,
-            )
-        else:
-            result.retried += held
-            log.warning(
-                "delivery %s to %s failed (attempt %d, retry at %s): %s",
-                batch.key,
-                batch.receiver,
-                batch.attempt,
-                retry_at.isoformat() if retry_at else "-",
-                error,
-            )
-        result.errors.append(error)
+        retry = self.config.retry
+        if any(f.permanent for f in failures) or batch.attempt >= retry.max_attempts:
+            return Outcome(batch, frozenset(done), delivered=False, dead=True, error=error)
+        retry_at = self._clock() + backoff(batch.attempt, retry, self._rng)
+        return Outcome(batch, frozenset(done), delivered=False, retry_at=retry_at, error=error)
 
-    def _count(self, receiver: str, channel: str, outcome: str) -> None:
-        if self.metrics is not None:
-            self.metrics.deliveries.labels(receiver, channel, outcome).inc()
-
-    @staticmethod
-    def _lost_lease(batch: Batch, held: int) -> None:
+    def _report(self, outcome: Outcome, held: int, result: Round) -> None:
+        batch = outcome.batch
         if held < len(batch.ids):
             log.warning(
                 "%s: %d of %d rows were taken over after the lease expired",
@@ -222,6 +185,36 @@ class OutboxDispatcher:
                 len(batch.ids) - held,
                 len(batch.ids),
             )
+        if outcome.delivered:
+            result.delivered += held
+            return
+        result.errors.append(outcome.error or "")
+        if outcome.dead:
+            result.dead += held
+            for name, target in self.config.receivers[batch.receiver].channels():
+                if name not in outcome.done_channels:
+                    self._count(batch.receiver, target.kind, "dead")
+            log.error(
+                "gave up on %s for %s after %d attempts: %s",
+                batch.key,
+                batch.receiver,
+                batch.attempt,
+                outcome.error,
+            )
+            return
+        result.retried += held
+        log.warning(
+            "delivery %s to %s failed (attempt %d, retry at %s): %s",
+            batch.key,
+            batch.receiver,
+            batch.attempt,
+            outcome.retry_at.isoformat() if outcome.retry_at else "-",
+            outcome.error,
+        )
+
+    def _count(self, receiver: str, channel: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(receiver, channel, outcome).inc()
 
     async def aclose(self) -> None:
         """Close the senders' HTTP clients."""

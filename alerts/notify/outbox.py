@@ -42,7 +42,24 @@ class Batch:
         return max(self.attempts)
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How sending a batch went: delivered, or failed (then dead, or retried at ``retry_at``)."""
+
+    batch: Batch
+    done_channels: frozenset[str]
+    delivered: bool
+    dead: bool = False
+    retry_at: datetime | None = None
+    error: str | None = None
+
+
 _PENDING = and_(outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None))
+_LEASE = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("_id"))
+    .values(attempts=outbox.c.attempts + 1, batch_key=bindparam("_key"))
+)
 _SETTLE = (
     update(outbox)
     .where(
@@ -131,7 +148,14 @@ class OutboxClaims:
                     if ready > now:
                         self._defer(session, [r.id for r in members], ready)
                         continue
-                batches.append(self._lease(session, members, now))
+                batches.append(self._lease(members))
+            leases = [
+                {"_id": row_id, "_key": batch.key} for batch in batches for row_id in batch.ids
+            ]
+            if leases:  # one statement for the round (executemany)
+                session.connection().execute(
+                    _LEASE.values(next_attempt_at=now + self.lease), leases
+                )
         return batches
 
     def _ready_at(self, session: Session, members: Sequence[Any]) -> datetime:
@@ -162,27 +186,16 @@ class OutboxClaims:
             update(outbox).where(outbox.c.id.in_(ids), _PENDING).values(next_attempt_at=until)
         )
 
-    def _lease(self, session: Session, members: Sequence[Any], now: datetime) -> Batch:
+    def _lease(self, members: Sequence[Any]) -> Batch:
         first = members[0]
-        key = first.batch_key or f"fenghuo-outbox-{min(r.id for r in members)}"
-        ids = [r.id for r in members]
-        session.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(ids))
-            .values(
-                attempts=outbox.c.attempts + 1,
-                next_attempt_at=now + self.lease,
-                batch_key=key,
-            )
-        )
         done: set[str] = set()
         for row in members:
             done.update(row.done_channels or ())
         return Batch(
-            key=key,
+            key=first.batch_key or f"fenghuo-outbox-{min(r.id for r in members)}",
             receiver=first.receiver,
             group_key=first.group_key,
-            ids=tuple(ids),
+            ids=tuple(r.id for r in members),
             attempts=tuple(r.attempts + 1 for r in members),
             events=tuple(dict(r.payload) for r in members),
             done_channels=frozenset(done),
@@ -199,25 +212,43 @@ class OutboxClaims:
         retry_at: datetime | None = None,
         error: str | None = None,
     ) -> int:
-        """Record the outcome of a claimed batch; returns the rows still held by this claim."""
+        """Record the outcome of one claimed batch; returns the rows still held by the claim."""
+        outcome = Outcome(batch, frozenset(done_channels), delivered, dead, retry_at, error)
+        return self.settle_all([outcome], now=now)[0]
+
+    def settle_all(self, outcomes: Sequence[Outcome], *, now: datetime) -> list[int]:
+        """Record a round's outcomes in one transaction; per outcome, the rows still held."""
         now = utc(now)
         params = [
             {
                 "_id": row_id,
                 "_attempts": attempts,
-                "_delivered_at": now if delivered else None,
-                "_dead_at": now if dead and not delivered else None,
-                "_next": utc(retry_at) if retry_at is not None else now,
-                "_error": None if delivered else (error or "")[:2000],
-                "_done": sorted(done_channels),
+                "_delivered_at": now if outcome.delivered else None,
+                "_dead_at": now if outcome.dead and not outcome.delivered else None,
+                "_next": utc(outcome.retry_at) if outcome.retry_at else now,
+                "_error": None if outcome.delivered else (outcome.error or "")[:2000],
+                "_done": sorted(outcome.done_channels),
             }
-            for row_id, attempts in zip(batch.ids, batch.attempts, strict=True)
+            for outcome in outcomes
+            for row_id, attempts in zip(outcome.batch.ids, outcome.batch.attempts, strict=True)
         ]
+        if not params:
+            return [0 for _ in outcomes]
         with Session(self._writer) as session, session.begin():
-            held = 0
-            for one in params:
-                held += session.connection().execute(_SETTLE, one).rowcount
-        return held
+            db = session.connection()
+            total = db.execute(_SETTLE, params).rowcount  # one executemany for the round
+            if total == len(params):
+                return [len(o.batch.ids) for o in outcomes]
+            # A lease expired somewhere: find which rows this claim still held.
+            ours = {(p["_id"], p["_attempts"]) for p in params}
+            written = db.execute(
+                select(outbox.c.id, outbox.c.attempts).where(
+                    outbox.c.id.in_([p["_id"] for p in params])
+                )
+            ).all()
+        # Another claimer would have raised ``attempts``: rows still at ours were ours.
+        held_ids = {row.id for row in written if (row.id, row.attempts) in ours}
+        return [sum(1 for i in o.batch.ids if i in held_ids) for o in outcomes]
 
     def backlog(self) -> int:
         """Rows of our receivers still to deliver (not delivered, not dead)."""
