@@ -2,19 +2,28 @@
 
 The schemas are the ones in the project's shared ``contracts/`` folder, copied into the package
 so an installed worker needs nothing beside it; a test keeps the copies identical.
+
+Every event of every feed is checked, so speed matters: a compiled validator
+(``fastjsonschema``, about 0.1 ms) clears valid documents, and whatever it rejects is judged again
+by ``jsonschema`` (about 5 ms), which has the last word and names the violations.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from models.categories import Feed
+
+log = logging.getLogger(__name__)
 
 SCHEMA_FILES: dict[str, str] = {
     "loans": "loan.schema.json",
@@ -44,8 +53,39 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
 
 
+@cache
+def compiled(name: str) -> Callable[[Any], Any] | None:
+    """The compiled validator of a contract; None if it cannot be compiled (then: jsonschema)."""
+    files = resources.files("models.contracts")
+    try:
+        by_id = {}
+        for entry in files.iterdir():
+            if entry.name.endswith(".schema.json"):
+                schema = json.loads(entry.read_text(encoding="utf-8"))
+                by_id[schema["$id"]] = schema
+        root = json.loads(files.joinpath(SCHEMA_FILES[name]).read_text(encoding="utf-8"))
+        return fastjsonschema.compile(root, handlers={"https": by_id.__getitem__})  # type: ignore[no-any-return]
+    except Exception as exc:  # an unsupported keyword must cost speed, not correctness
+        log.warning("contract %s not compiled (%s): using jsonschema alone", name, exc)
+        return None
+
+
+def passes_compiled(name: Feed | str, doc: Any) -> bool:
+    """True when the compiled validator accepts ``doc`` (False also when there is none)."""
+    check = compiled(str(name))
+    if check is None:
+        return False
+    try:
+        check(doc)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def contract_errors(name: Feed | str, doc: Any, *, limit: int = 3) -> list[str]:
     """Human-readable contract violations of ``doc``, at most ``limit``; empty when valid."""
+    if passes_compiled(name, doc):
+        return []
     errors = []
     for err in validator(str(name)).iter_errors(doc):
         where = "/".join(str(p) for p in err.absolute_path) or "(document)"

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from models import Feed, Loan
-from models.contract import contract_errors
-from stream.codecs import DeadLetter, Origin, RecentIds, contract_violations, decode
+from models.contract import contract_errors, passes_compiled, validator
+from stream.codecs import DeadLetter, Origin, RecentIds, decode
 
 ORIGIN = Origin(topic="loans", partition=2, offset=41, key=b"FJ-MC-0007")
 MAX_BYTES = 4096
@@ -164,4 +164,6 @@ def test_recent_ids_refuse_a_capacity_below_one() -> None:
 def test_fast_contract_check_agrees_with_the_contract(changes: dict[str, Any]) -> None:
     doc = loan(**changes)
 
-    assert (contract_violations(Feed.LOANS, doc) == []) == (contract_errors(Feed.LOANS, doc) == [])
+    judged = list(validator(Feed.LOANS).iter_errors(doc))
+    assert passes_compiled(Feed.LOANS, doc) == (judged == [])
+    assert (contract_errors(Feed.LOANS, doc) == []) == (judged == [])
