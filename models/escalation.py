@@ -64,10 +64,15 @@ class InstitutionRiskEscalation(Detector):
     namespace = "institution_risk_escalation"
 
     def state_key(self, event: Finding) -> str | None:
-        return event.institution_id if _counts(event) else None
+        return event.institution_id if self._counts(event) else None
+
+    def _counts(self, event: Finding) -> bool:
+        return (
+            _counts(event) and str(event.category) not in self.params.escalation.ignored_categories
+        )
 
     def detect(self, event: Finding, state: Any, ctx: Context) -> tuple[Any, list[Finding]]:
-        if event.institution_id is None or not _counts(event):
+        if event.institution_id is None or not self._counts(event):
             return state, []
         p = self.params.escalation
         st = state if state is not None else {"members": {}}

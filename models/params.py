@@ -90,8 +90,12 @@ class VenueParams(_Section):
 
 
 class EscalationParams(_Section):
+    """``ignored_categories``: loan-level ML scores are probabilities, not breaches; a lender
+    collects a few every week, so by default they don't count towards an escalation."""
+
     min_categories: int = Field(3, ge=2)
     window_days: float = Field(7.0, gt=0)
+    ignored_categories: tuple[str, ...] = ("loan_anomaly", "default_risk", "model_drift")
 
 
 class RegionalClusterParams(_Section):

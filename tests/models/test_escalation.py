@@ -10,6 +10,7 @@ from models.detector import Context
 from models.escalation import InstitutionRiskEscalation, RegionalCluster
 from models.events import Institution
 from models.findings import DetectorRef, Finding
+from models.params import DetectorParams, EscalationParams
 from models.state import DictRegistry, DictStore
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -74,6 +75,19 @@ def test_three_distinct_categories_escalate_once() -> None:
     assert alert.evidence["observed"] == 3
     assert alert.evidence["threshold"] == 3
     assert alert.detector.kind is DetectorKind.COMPOSITE
+
+
+def test_loan_level_ml_scores_do_not_count_towards_escalation() -> None:
+    det = InstitutionRiskEscalation()
+    cats = [Category.USURIOUS_RATE, Category.LOAN_ANOMALY, Category.DEFAULT_RISK]
+    assert run(det, [finding(c, days=i, kind=DetectorKind.ML) for i, c in enumerate(cats)]) == []
+
+
+def test_ignored_categories_are_configurable() -> None:
+    params = DetectorParams(escalation=EscalationParams(ignored_categories=()))
+    det = InstitutionRiskEscalation(params=params)
+    cats = [Category.USURIOUS_RATE, Category.LOAN_ANOMALY, Category.DEFAULT_RISK]
+    assert len(run(det, [finding(c, days=i) for i, c in enumerate(cats)])) == 1
 
 
 def test_repeated_category_after_escalation_stays_quiet_but_a_new_one_updates() -> None:
