@@ -145,6 +145,16 @@ class DeliveryConfig(_Spec):
     #: Group notifications per route (group_wait, group_interval from routing.yaml).
     grouping: bool = True
 
+    @field_validator("alert_url")
+    @classmethod
+    def _one_placeholder(cls, url: str | None) -> str | None:
+        if url is not None:
+            try:
+                url.format(alert_id="x")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"alert_url may only contain {{alert_id}}, got {url!r}") from exc
+        return url
+
     @model_validator(mode="after")
     def _smtp_for_email(self) -> DeliveryConfig:
         mailing = sorted(r for r, c in self.receivers.items() if c.email is not None)

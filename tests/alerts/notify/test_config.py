@@ -72,3 +72,9 @@ def test_unknown_receiver_is_refused() -> None:
     )
     with pytest.raises(RoutingConfigError, match=r"unknown receivers \['ecc'\]"):
         config.check_receivers(["eic", "coordination"])
+
+
+@pytest.mark.parametrize("url", ["https://fh.example/v1/alerts/{id}", "https://fh.example/{}"])
+def test_alert_url_with_another_placeholder_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="may only contain"):
+        DeliveryConfig.model_validate({"alert_url": url})
