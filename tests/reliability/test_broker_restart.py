@@ -23,6 +23,7 @@ from stream.broker import KafkaBroker
 from tests.helpers import WaitTimeout, unique_name, wait_for
 from tests.reliability._worker import (
     OPENED,
+    RULE_SCENARIOS,
     Worker,
     cloudevents,
     read_topic,
@@ -35,7 +36,7 @@ from tests.reliability._worker import (
 pytestmark = pytest.mark.kafka
 log = logging.getLogger(__name__)
 
-SIMULATED_EVENTS = 3000
+SIMULATED_EVENTS = 4000
 BROKER_SECONDS = 180.0
 PROGRESS_SECONDS = 60.0
 ALERTS_SECONDS = 120.0
@@ -66,7 +67,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
 def run(broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRun]:
     bootstrap = broker.settings.bootstrap
     worker = Worker(bootstrap, "-" + unique_name("outage"), tmp_path_factory.mktemp("outage"))
-    records, labels = simulated(29, SIMULATED_EVENTS)
+    records, labels = simulated(37, SIMULATED_EVENTS)
     half = len(records) // 2
     try:
         worker.start()
@@ -115,6 +116,7 @@ def test_the_worker_rides_out_the_broker_restart(run: OutageRun) -> None:
 
 
 def test_every_injected_rule_scenario_is_in_the_store(run: OutageRun) -> None:
+    assert len(run.labels) >= sum(RULE_SCENARIOS.values())
     assert unmatched_in_store(run.labels, stored_alerts(run.db)) == []
 
 
