@@ -1,0 +1,30 @@
+"""``fenghuo bench`` end to end on the test broker, on a tiny preload: it runs and writes a
+results document with every figure filled. Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fenghuo.cli import main
+
+pytestmark = pytest.mark.kafka
+
+
+def test_bench_writes_the_ceiling_and_the_worker_rate(kafka_broker: str, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    args = ["bench", "-n", "400", "--no-latency", "--no-scale", "--no-scaling", "--core", "-1",
+            "--bootstrap", kafka_broker, "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    throughput = doc["throughput"]
+    assert throughput["ceiling"]["events"] == throughput["events"]
+    assert throughput["worker"]["events_per_second"] > 0
+    assert throughput["worker"]["peak_rss_bytes"] > 0
+    assert set(doc["machine"]) >= {"cpu_model", "cores", "python", "kafka_version"}
+    assert "one worker, sustained" in result.output
