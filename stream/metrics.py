@@ -25,6 +25,7 @@ class StreamMetrics:
     """Events by outcome, processing time, findings, end-to-end latency, lag and table sizes."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.events = Counter(
             "fenghuo_stream_events_total",
             "Feed messages consumed, by outcome (ok, dead_lettered, duplicate).",

@@ -107,6 +107,9 @@ class WorkerSettings(BaseSettings):
     metrics: MetricsSection = MetricsSection()
     #: Seconds between alert lifecycle ticks (resolving quiet alerts, retrying deliveries).
     tick_interval_seconds: float = Field(30.0, gt=0)
+    #: Drain the outbox (webhooks, e-mail, Alertmanager) in this worker; turn off when
+    #: ``fenghuo alerts deliver`` runs as its own process.
+    deliver: bool = True
 
     @classmethod
     def settings_customise_sources(

@@ -2,6 +2,7 @@
 
 from stream.agents import (
     borrowers,
+    delivery,
     drift,
     findings,
     gauges,
@@ -24,6 +25,7 @@ MODULES = (
     guarantee_network,
     trades,
     findings,
+    delivery,
     drift,
     state,
     gauges,

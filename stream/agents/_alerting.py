@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 from faust.types import TopicT
+from sqlalchemy.engine import Engine
 
 from alerts import AlertChange, AlertMetrics, AlertPipeline, AlertsConfig
 from models import Finding
@@ -66,6 +67,10 @@ class AlertSink:
             self._pipeline = await self._call(self._open)
             log.info("alert pipeline ready")
         return self._pipeline
+
+    async def store_engine(self) -> Engine:
+        """The alert store's engine, once the pipeline has opened and migrated it."""
+        return (await self._ensure_pipeline()).engine
 
     async def handle(self, findings: Sequence[Finding], *, ingested_at: float | None) -> int:
         """Turn findings into alert changes (one transaction) and produce them."""

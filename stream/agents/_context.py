@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import faust
 
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 REGISTRY_POLL_SECONDS = 0.05
 
 
+if TYPE_CHECKING:
+    from stream.agents.delivery import Delivery
+
+
 @dataclass
 class WorkerContext:
     app: faust.App
@@ -43,6 +48,8 @@ class WorkerContext:
     recent: RecentIds
     #: Watches the ML models' inputs and scores; None when ML is off.
     drift: DriftMonitor | None = None
+    #: Drains the outbox; None when ``deliver = false``.
+    delivery: Delivery | None = None
     #: Next offset to process per institutions partition, kept by ``track_institutions``.
     registry_progress: dict[int, int] = field(default_factory=dict)
 

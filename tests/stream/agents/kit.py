@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -66,13 +67,21 @@ class Worker:
 WorkerFactory = Callable[..., Worker]
 
 
-def build_worker(detectors: Sequence[Detector] = ()) -> Worker:
-    """A fresh app running ``detectors``, its outputs recorded."""
+def build_worker(
+    detectors: Sequence[Detector] = (),
+    *,
+    deliver: bool = False,
+    delivery_file: Path | None = None,
+) -> Worker:
+    """A fresh app running ``detectors``, its outputs recorded; outbox delivery only if asked."""
+    config = PROJECT_ROOT / "deploy" / "config"
     settings = WorkerSettings(
+        deliver=deliver,
         alerts=AlertsConfig(
             store=StoreConfig(url="sqlite://"),
-            routing_file=PROJECT_ROOT / "deploy" / "config" / "routing.yaml",
-        )
+            routing_file=config / "routing.yaml",
+            delivery_file=delivery_file or config / "delivery.yaml",
+        ),
     )
     registry = CollectorRegistry()
     app = create_app(
