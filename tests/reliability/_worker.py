@@ -191,14 +191,24 @@ class StoredAlert:
 
 
 def stored_alerts(db: Path) -> list[StoredAlert]:
-    """Every alert of the SQLite store (read with the standard library: no product code)."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute(
-            "SELECT a.alert_id, a.category, a.entity_id, a.institution_id, a.event_ids,"
-            " a.first_seen, a.dedup_key, a.occurrences,"
-            " (SELECT count(*) FROM alert_events e WHERE e.alert_id = a.alert_id)"
-            " FROM alerts a"
-        ).fetchall()
+    """Every alert of the SQLite store (read with the standard library: no product code).
+
+    None before the worker has created and migrated the store.
+    """
+    if not db.exists():
+        return []
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT a.alert_id, a.category, a.entity_id, a.institution_id, a.event_ids,"
+                " a.first_seen, a.dedup_key, a.occurrences,"
+                " (SELECT count(*) FROM alert_events e WHERE e.alert_id = a.alert_id)"
+                " FROM alerts a"
+            ).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
     return [
         StoredAlert(
             ScoredAlert(

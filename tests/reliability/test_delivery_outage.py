@@ -94,6 +94,7 @@ def test_a_receiver_down_then_up_on_the_same_port_gets_every_alert_once(
     )
     drain(dispatcher, clock, ROUNDS_DOWN)
     assert [r for r in queued(pipeline) if r.delivered_at is not None] == []
+    assert all(r.attempts >= 1 and r.dead_at is None for r in queued(pipeline))
 
     up = Receiver(url=f"http://127.0.0.1:{port}")
     server = serve(up, port)

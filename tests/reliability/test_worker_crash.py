@@ -9,6 +9,7 @@ only fires if the lender's book survived the kills (rebuilt from the changelog).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from tests.reliability._worker import (
 )
 
 pytestmark = pytest.mark.kafka
+log = logging.getLogger(__name__)
 
 SIMULATED_EVENTS = 4000
 CHUNKS = 5
@@ -109,8 +111,10 @@ def crash_run(worker: Worker) -> CrashRun:
                 interval=0.05,
                 message=f"no progress before kill {worker.starts}:\n{worker.tail()}",
             )
-            if worker.committed("loans") < loans:
+            committed = worker.committed("loans")
+            if committed < loans:
                 run.kills_mid_chunk += 1
+            log.info("kill -9 at %d of %d loans committed", committed, loans)
             worker.kill()
             worker.start()
         rest = [record for chunk in chunks[1 + KILLS :] for record in chunk]
