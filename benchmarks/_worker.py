@@ -90,7 +90,6 @@ class WorkerRun:
                 "FENGHUO_KAFKA__TOPIC_SUFFIX": self.suffix,
                 "FENGHUO_KAFKA__APP_ID": self.app_id,
                 "FENGHUO_METRICS__PORT": str(self.port),
-                "FENGHUO_METRICS__INTERVAL_SECONDS": "2",
                 "FENGHUO_VAR_DIR": str(self.workdir),
                 "FENGHUO_ALERTS__STORE__URL": f"sqlite:///{store}",
                 "FENGHUO_ML__ENABLED": "true",
