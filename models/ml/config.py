@@ -24,6 +24,9 @@ class MLConfig(BaseModel):
     anomaly_threshold: float | None = Field(None, ge=0, le=1)
     default_threshold: float | None = Field(None, ge=0, le=1)
     top_features: int = Field(5, ge=1, le=20)
+    book_report_hours: float = Field(
+        12.0, ge=0, description="no ML alert on loans this soon after the lender's first record"
+    )
     drift_psi_level: float = Field(0.25, gt=0)
     drift_min_samples: int = Field(500, ge=1, description="scored loans per drift window")
     drift_check_seconds: float = Field(60.0, gt=0, description="how often the worker checks")

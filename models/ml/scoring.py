@@ -22,6 +22,7 @@ from models.findings import Finding
 from models.ml.explain import top_contributions
 from models.ml.features import FEATURE_NAMES, advance, loan_features, profile
 from models.params import DetectorParams
+from models.warmup import is_book_report
 
 #: Called with (model name, feature rows, scores) of every scored batch: the drift monitor.
 ScoreObserver = Callable[[str, np.ndarray, np.ndarray], None]
@@ -44,6 +45,9 @@ class BorrowerModelDetector(Detector):
         Contributions listed in each finding's explanation.
     observer : callable or None, default=None
         Receives every scored batch (model name, rows, scores), e.g. ``DriftMonitor.observe``.
+    book_report_hours : float, default=12
+        Loans within this many hours of their lender's registry record re-report the existing
+        book (domain.md): they are scored (and seen by drift) but never alerted on.
     """
 
     feed: ClassVar[Feed] = Feed.LOANS
@@ -59,8 +63,10 @@ class BorrowerModelDetector(Detector):
         threshold: float | None = None,
         top_features: int = 5,
         observer: ScoreObserver | None = None,
+        book_report_hours: float = 12.0,
     ) -> None:
         super().__init__(params=params)
+        self.book_report_hours = book_report_hours
         self.model = model
         self.model_version = model_version
         self.threshold = threshold
@@ -104,6 +110,8 @@ class BorrowerModelDetector(Detector):
                 reference = self._reference()
                 for k, h in enumerate(hits):
                     i = scored[h]
+                    if is_book_report(events[i], ctx.registry, self.book_report_hours):
+                        continue
                     explanation = top_contributions(
                         X[h], contributions[k], reference, FEATURE_NAMES, top=self.top_features
                     )

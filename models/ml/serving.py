@@ -41,6 +41,7 @@ def build_ml_detectors(
             threshold=config.anomaly_threshold,
             top_features=config.top_features,
             observer=observer,
+            book_report_hours=config.book_report_hours,
         ),
         DefaultRisk(
             params=params,
@@ -49,6 +50,7 @@ def build_ml_detectors(
             threshold=config.default_threshold,
             top_features=config.top_features,
             observer=observer,
+            book_report_hours=config.book_report_hours,
         ),
     ]
 

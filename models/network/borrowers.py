@@ -14,6 +14,7 @@ from models.categories import Category, DetectorKind, EntityType, Feed, Severity
 from models.detector import Context, Detector, Partition
 from models.events import Loan
 from models.findings import Finding
+from models.warmup import is_book_report
 
 __all__ = ["MultiLenderBorrowing"]
 
@@ -83,11 +84,7 @@ class MultiLenderBorrowing(Detector):
         return new_state, [self._finding(event, window_loans, window)]
 
     def _is_book_report(self, event: Loan, ctx: Context) -> bool:
-        record = ctx.registry.get(event.institution_id)
-        if record is None:
-            return False
-        age = (event.event_time - record.event_time).total_seconds()
-        return 0 <= age < self.params.multi_lender.warmup_hours * 3600.0
+        return is_book_report(event, ctx.registry, self.params.multi_lender.warmup_hours)
 
     def _finding(self, event: Loan, window_loans: list[list[Any]], window: float) -> Finding:
         p = self.params.multi_lender
