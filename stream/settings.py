@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from alerts.config import AlertsConfig
 from models.ml.config import MLConfig
@@ -129,8 +130,15 @@ class WorkerSettings(BaseSettings):
         return config.name + self.kafka.topic_suffix
 
     def masked(self) -> dict[str, Any]:
-        """The effective configuration with secrets masked, for the start-up log line."""
-        return self.model_dump(mode="json")
+        """The effective configuration with secrets masked, for the start-up log line.
+
+        ``SecretStr`` fields dump masked already; a password written into the store URL is
+        masked here too.
+        """
+        dump = self.model_dump(mode="json")
+        store = dump["alerts"]["store"]
+        store["url"] = make_url(store["url"]).render_as_string(hide_password=True)
+        return dump
 
 
 def config_path() -> Path:

@@ -59,6 +59,19 @@ def test_secrets_are_masked_in_the_logged_configuration(
     assert "s3cret-value" not in str(settings.masked())
 
 
+def test_a_password_in_the_store_url_is_masked_in_the_logged_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (docs/reliability.md): the worker logged the store URL with its password."""
+    url = "postgresql+psycopg://fenghuo:pw-in-url@db:5432/fenghuo"
+    monkeypatch.setenv("FENGHUO_ALERTS__STORE__URL", url)
+
+    logged = str(WorkerSettings().masked())
+
+    assert "pw-in-url" not in logged
+    assert "postgresql+psycopg://fenghuo:***@db:5432/fenghuo" in logged
+
+
 def test_a_partition_count_below_one_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FENGHUO_KAFKA__TOPICS__TRADES__PARTITIONS", "0")
 
