@@ -50,6 +50,11 @@ class StreamMetrics:
             ["kind"],
             registry=registry,
         )
+        self.store_retries = Counter(
+            "fenghuo_stream_alert_store_retries_total",
+            "Alert store calls retried because the store was unavailable (locked, refused).",
+            registry=registry,
+        )
         self.event_to_alert_seconds = Histogram(
             "fenghuo_stream_event_to_alert_seconds",
             "Wall time from a feed message's ingest by the worker to its alert's produce.",

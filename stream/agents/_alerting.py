@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import orjson
 from faust.types import TopicT
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from alerts import AlertChange, AlertMetrics, AlertPipeline, AlertsConfig
 from models import Finding
@@ -26,6 +27,10 @@ from stream.metrics import StreamMetrics
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Back-off while the alert store is away: 0.5 s, doubled up to 30 s, for as long as it takes.
+STORE_RETRY_FIRST_SECONDS = 0.5
+STORE_RETRY_MAX_SECONDS = 30.0
 
 
 class AlertSink:
@@ -64,9 +69,28 @@ class AlertSink:
 
     async def _ensure_pipeline(self) -> AlertPipeline:
         if self._pipeline is None:
-            self._pipeline = await self._call(self._open)
+            self._pipeline = await self._call_store(self._open)
             log.info("alert pipeline ready")
         return self._pipeline
+
+    async def _call_store(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call the store, waiting out an outage (locked, refused, dropped connection).
+
+        Dead-lettering a finding because the store is away would lose its alert; waiting holds
+        the partition instead (its offset is not committed), and the transaction that failed
+        was rolled back, so trying again is safe.
+        """
+        delay = STORE_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                return await self._call(fn, *args)
+            except (OperationalError, InterfaceError) as exc:
+                log.warning(
+                    "alert store unavailable (%s); retrying in %.1f s", type(exc).__name__, delay
+                )
+                self.metrics.store_retries.inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX_SECONDS)
 
     async def store_engine(self) -> Engine:
         """The alert store's engine, once the pipeline has opened and migrated it."""
@@ -75,14 +99,14 @@ class AlertSink:
     async def handle(self, findings: Sequence[Finding], *, ingested_at: float | None) -> int:
         """Turn findings into alert changes (one transaction) and produce them."""
         pipeline = await self._ensure_pipeline()
-        changes = await self._call(pipeline.handle_batch, list(findings))
+        changes = await self._call_store(pipeline.handle_batch, list(findings))
         await self._produce(changes, ingested_at)
         return len(changes)
 
     async def tick(self, now: datetime | None = None) -> int:
         """Let the pipeline resolve quiet alerts; produce what changed."""
         pipeline = await self._ensure_pipeline()
-        changes = await self._call(pipeline.tick, now or datetime.now(UTC))
+        changes = await self._call_store(pipeline.tick, now or datetime.now(UTC))
         await self._produce(changes, None)
         return len(changes)
 

@@ -72,15 +72,17 @@ def build_worker(
     *,
     deliver: bool = False,
     delivery_file: Path | None = None,
+    alerts_config: AlertsConfig | None = None,
 ) -> Worker:
     """A fresh app running ``detectors``, its outputs recorded; outbox delivery only if asked."""
     config = PROJECT_ROOT / "deploy" / "config"
     settings = WorkerSettings(
         deliver=deliver,
-        alerts=AlertsConfig(
-            store=StoreConfig(url="sqlite://"),
-            routing_file=config / "routing.yaml",
-            delivery_file=delivery_file or config / "delivery.yaml",
+        alerts=(alerts_config or AlertsConfig(store=StoreConfig(url="sqlite://"))).model_copy(
+            update={
+                "routing_file": config / "routing.yaml",
+                "delivery_file": delivery_file or config / "delivery.yaml",
+            }
         ),
     )
     registry = CollectorRegistry()
