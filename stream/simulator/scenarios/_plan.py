@@ -133,10 +133,34 @@ def _institutions_of(target: Any) -> list[InstitutionState]:
     return []
 
 
+#: Breaches that stand until the run ends (a book over its limit stays over it): injecting
+#: one again at the same entity would find it breached already and can only go wrong.
+STANDING = frozenset(
+    str(c)
+    for c in (
+        C.BORROWER_CONCENTRATION,
+        C.RELATED_PARTY_LENDING,
+        C.GUARANTEE_CONCENTRATION,
+        C.GUARANTEE_LEVERAGE,
+        C.HOLDER_LIMIT,
+    )
+)
+
+
+def _standing_keys(target: Any, categories: frozenset[str]) -> set[tuple[str, str]]:
+    """(category, entity) pairs a standing-breach scenario occupies for the rest of the run."""
+    if isinstance(target, ProductBook):
+        ids = [target.product.product_id]
+    else:
+        ids = [inst.institution_id for inst in _institutions_of(target)]
+    return {(cat, i) for cat in categories & STANDING for i in ids}
+
+
 class _Placer:
     def __init__(self, sim: Sim, rng: random.Random, planner: Planner) -> None:
         self.sim, self.rng, self.planner = sim, rng, planner
         self.products: dict[str, list[tuple[int, int]]] = {}
+        self.standing: set[tuple[str, str]] = set()
 
     def place(
         self,
@@ -156,6 +180,9 @@ class _Placer:
             insts = _institutions_of(target)
             if not insts and target is not None:
                 continue
+            standing = _standing_keys(target, categories)
+            if standing & self.standing:
+                continue
             limit = 2 if isinstance(target, ProductBook) else 1
             if not self.planner.free(
                 insts,
@@ -169,7 +196,11 @@ class _Placer:
                 continue
             if isinstance(target, ProductBook) and not self.claim_product(target, t0, span):
                 continue
-            self.planner.book(insts, t0 - lead, t0 + span, categories, exclusive=exclusive)
+            # A standing breach on a product keeps firing as holders trade: it occupies one of
+            # its venue's category slots to the end, so no unlabelled escalation can emerge.
+            end = self.planner.latest if standing and isinstance(target, ProductBook) else t0 + span
+            self.planner.book(insts, t0 - lead, end, categories, exclusive=exclusive)
+            self.standing |= standing
             if forever:
                 for inst in insts:
                     self.planner.retire(inst, t0 - lead)
