@@ -11,7 +11,6 @@ from collections import defaultdict
 from typing import Any
 
 import faust
-import yaml
 from prometheus_client import CollectorRegistry
 
 from alerts import AlertMetrics
@@ -20,6 +19,7 @@ from models.catalogue import build_engine
 from models.detector import Detector
 from models.ml.drift import DriftMonitor
 from models.ml.serving import build_drift_monitor, build_ml_detectors, load_configured_bundle
+from models.rules_file import load_rules
 from stream.agents import MODULES, AlertSink, WorkerContext
 from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
@@ -51,14 +51,9 @@ _SOURCE_TOPIC: dict[Partition, str] = {
 def load_params(settings: WorkerSettings) -> DetectorParams:
     """Detector parameters from the rules file; the shipped defaults when there is none.
 
-    A file that exists but holds an invalid value stops start-up with the value's name.
+    A file that exists but is invalid stops start-up with each bad key and its line.
     """
-    path = resolve(settings.rules.path)
-    if not path.is_file():
-        log.info("no rules file at %s: detector defaults from domain.md", settings.rules.path)
-        return DetectorParams()
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return DetectorParams.model_validate(doc)
+    return load_rules(resolve(settings.rules.path), missing_ok=True)
 
 
 def load_ml(

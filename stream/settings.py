@@ -83,6 +83,8 @@ class InputSection(_Section):
 
 class RulesSection(_Section):
     path: Path = Path("deploy/config/rules.yaml")
+    #: How often the worker looks for an edited rules file (no redeploy needed); 0: never.
+    reload_seconds: float = Field(10.0, ge=0)
 
 
 class MetricsSection(_Section):

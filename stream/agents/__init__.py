@@ -10,6 +10,7 @@ from stream.agents import (
     guarantees,
     institutions,
     loans,
+    rules,
     state,
     trades,
 )
@@ -27,6 +28,7 @@ MODULES = (
     findings,
     delivery,
     drift,
+    rules,
     state,
     gauges,
 )
