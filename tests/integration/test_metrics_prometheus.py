@@ -62,6 +62,7 @@ BOUNDED_LABELS = {
     "severity",
     "region",
     "receiver",
+    "channel",  # webhook, email, alertmanager
     "route",
     "method",
     "status",
