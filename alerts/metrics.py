@@ -13,22 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.store.tables import ACTIVE, alert_routes, alerts, outbox
 from models import Category, Severity
+from models.categories import FUJIAN_PREFECTURES
 
 log = logging.getLogger(__name__)
 
 #: Fujian's prefecture codes (domain.md): the only ``region`` label values besides these two.
-REGIONS: tuple[str, ...] = (
-    "350100",
-    "350200",
-    "350300",
-    "350400",
-    "350500",
-    "350600",
-    "350700",
-    "350800",
-    "350900",
-    "350128",
-)
+REGIONS: tuple[str, ...] = FUJIAN_PREFECTURES
 NO_REGION, OTHER_REGION = "none", "other"
 
 

@@ -107,5 +107,19 @@ class LicenseStatus(StrEnum):
     IN_LIQUIDATION = "in_liquidation"
 
 
+#: Fujian's prefecture codes (domain.md, ``region_code``), in the order of the notice's table.
+FUJIAN_PREFECTURES: tuple[str, ...] = (
+    "350100",  # 福州
+    "350200",  # 厦门
+    "350300",  # 莆田
+    "350400",  # 三明
+    "350500",  # 泉州
+    "350600",  # 漳州
+    "350700",  # 南平
+    "350800",  # 龙岩
+    "350900",  # 宁德
+    "350128",  # 平潭综合实验区
+)
+
 #: Systemic categories: they go to the coordination mechanism and the central bank too.
 SYSTEMIC_CATEGORIES = frozenset({Category.REGIONAL_CLUSTER, Category.GUARANTEE_CONTAGION})

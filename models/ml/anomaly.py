@@ -154,17 +154,6 @@ class LoanAnomaly(BorrowerModelDetector):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return self._fitted_model().anomaly_score(X)  # type: ignore[no-any-return]
 
-    def _contributions(self, X: np.ndarray) -> np.ndarray:
-        return self._fitted_model().contributions(X)  # type: ignore[no-any-return]
-
-    def _reference(self) -> np.ndarray:
-        return self._fitted_model().medians_  # type: ignore[no-any-return]
-
-    def _threshold(self) -> float:
-        if self.threshold is not None:
-            return self.threshold
-        return float(self._fitted_model().threshold_)
-
     def _severity(self, score: float, threshold: float) -> Severity:
         extreme = 1.0 - (1.0 - threshold) / 10.0
         return Severity.HIGH if score >= extreme else Severity.MEDIUM

@@ -183,16 +183,5 @@ class DefaultRisk(BorrowerModelDetector):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return self._fitted_model().default_probability(X)  # type: ignore[no-any-return]
 
-    def _contributions(self, X: np.ndarray) -> np.ndarray:
-        return self._fitted_model().contributions(X)  # type: ignore[no-any-return]
-
-    def _reference(self) -> np.ndarray:
-        return self._fitted_model().medians_  # type: ignore[no-any-return]
-
-    def _threshold(self) -> float:
-        if self.threshold is not None:
-            return self.threshold
-        return float(self._fitted_model().threshold_)
-
     def _severity(self, score: float, threshold: float) -> Severity:
         return Severity.HIGH if score >= max(0.5, 2.0 * threshold) else Severity.MEDIUM

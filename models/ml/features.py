@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from models.categories import FUJIAN_PREFECTURES
 from models.events import NEW_LOAN_BUSINESS, FeedEvent, Institution, Loan
 from models.state import DictRegistry, InstitutionRegistry
 
@@ -43,18 +44,7 @@ COLLATERALS = ("real_estate", "vehicle", "equity", "movable", "guarantee", "othe
 #: GB/T 4754 sections A–T: sector risk differs (property, construction, leasing vs retail).
 INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")
 #: Fujian prefecture codes (domain.md): regional economies default differently.
-REGION_CODES = (
-    "350100",
-    "350200",
-    "350300",
-    "350400",
-    "350500",
-    "350600",
-    "350700",
-    "350800",
-    "350900",
-    "350128",
-)
+REGION_CODES = FUJIAN_PREFECTURES
 
 FEATURE_NAMES: tuple[str, ...] = (
     # the loan event itself

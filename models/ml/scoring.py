@@ -170,14 +170,18 @@ class BorrowerModelDetector(Detector):
     @abstractmethod
     def _scores(self, X: np.ndarray) -> np.ndarray: ...
 
-    @abstractmethod
-    def _contributions(self, X: np.ndarray) -> np.ndarray: ...
+    def _contributions(self, X: np.ndarray) -> np.ndarray:
+        return self._fitted_model().contributions(X)  # type: ignore[no-any-return]
 
-    @abstractmethod
-    def _reference(self) -> np.ndarray: ...
+    def _reference(self) -> np.ndarray:
+        """The training medians: what a normal loan looks like, for explanations."""
+        return self._fitted_model().medians_  # type: ignore[no-any-return]
 
-    @abstractmethod
-    def _threshold(self) -> float: ...
+    def _threshold(self) -> float:
+        """The configured threshold, else the one chosen at training."""
+        if self.threshold is not None:
+            return self.threshold
+        return float(self._fitted_model().threshold_)
 
     @abstractmethod
     def _severity(self, score: float, threshold: float) -> Severity: ...
