@@ -16,6 +16,8 @@ from benchmarks._worker import Scrape, WorkerRun
 POLL_SECONDS = 1.0
 #: Metrics unchanged this long (and no lag) means done.
 SETTLE_SECONDS = 3.0
+#: Metrics unchanged this long means stalled: the run ends with the uncommitted lag reported.
+STALL_SECONDS = 45.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class Drained:
     processed: float
     consumed: float
     scrape: Scrape | None
+    #: Messages the group had not committed when the run ended (0 unless it stalled).
+    uncommitted: int = 0
 
 
 def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> int:
@@ -75,6 +79,7 @@ def wait_drained(
     scrape: Scrape | None = None
     while time.monotonic() < deadline:
         for worker in workers:
+            worker.sample_rss()
             if not worker.alive():
                 raise RuntimeError(f"worker exited during the run:\n{worker.log_tail()}")
         scrapes = [s for s in (w.scrape() for w in workers) if s is not None]
@@ -93,8 +98,12 @@ def wait_drained(
             settled = bool(feeds_done) and quiet >= SETTLE_SECONDS
             # A feed event counted under no outcome would hold this forever: lag decides.
             stuck = first and quiet >= 4 * SETTLE_SECONDS
-            if (settled or stuck) and group_lag(bootstrap, group, topics) == 0:
-                return Drained(first, feeds_done or last, last, total, consumed, scrape)
+            if settled or stuck:
+                lag = group_lag(bootstrap, group, topics)
+                if lag == 0 or quiet >= STALL_SECONDS:
+                    return Drained(
+                        first, feeds_done or last, last, total, consumed, scrape, uncommitted=lag
+                    )
         time.sleep(POLL_SECONDS)
     raise TimeoutError(
         f"not drained within {timeout:.0f} s: {consumed:.0f} of {feed_events} feed events "

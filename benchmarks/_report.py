@@ -47,6 +47,10 @@ def render_table(results: dict[str, Any]) -> str:
              load),
             ("worker peak RSS", _mib(t["worker"]["peak_rss_bytes"]), "", load),
         ]  # fmt: skip
+    for name in ("profile", "latency", "scaling", "memory_at_scale"):
+        if "error" in results.get(name, {}):
+            rows.append((f"{name}: FAILED", results[name]["error"].splitlines()[0][:60], "", ""))
+    results = {k: v for k, v in results.items() if not (isinstance(v, dict) and "error" in v)}
     if "profile" in results:
         p = results["profile"]
         rows.append(("under py-spy", _fmt(p["events_per_second_under_profiler"], " ev/s"),

@@ -95,13 +95,13 @@ def _run(config: BenchConfig) -> dict[str, Any]:
         try:
             results["throughput"] = bench.throughput()
             if config.profile is not None:
-                results["profile"] = bench.profile(config.profile)
+                results["profile"] = _attempt(bench.profile, config.profile)
             if config.latency:
-                results["latency"] = bench.latency()
-            if config.scale:
-                results["memory_at_scale"] = bench.memory_at_scale()
+                results["latency"] = _attempt(bench.latency)
             if config.scaling and config.scaling_workers > 1:
-                results["scaling"] = bench.scaling()
+                results["scaling"] = _attempt(bench.scaling)
+            if config.scale:
+                results["memory_at_scale"] = _attempt(bench.memory_at_scale)
         finally:
             bench.cleanup()
         results["verdict"] = verdict(results)
@@ -206,6 +206,7 @@ class _Bench:
                 "events_per_second": _round(rate),
                 "feed_stage_seconds": round(drained.feeds_done - drained.first, 2),
                 "messages_processed_all_stages": drained.processed,
+                "uncommitted_at_end": drained.uncommitted,
                 "peak_rss_bytes": worker.peak_rss,
                 "core": self.config.core,
                 # Below 1 while it waits (on the broker, timers, batches), not computes.
@@ -307,6 +308,15 @@ class _Bench:
         worker.start()
         try:
             drained = self.drain([worker], suffix, len(messages))
+        except RuntimeError as exc:  # a crash: its reason and the peak RSS reached before it
+            return {
+                "borrowers": self.config.borrowers,
+                "guarantee_graph_nodes": self.config.graph_nodes,
+                "events": len(messages),
+                "error": str(exc)[-6000:],
+                "peak_rss_bytes_before_failure": worker.peak_rss,
+                "load_average": load,
+            }
         finally:
             worker.stop()
         seconds = drained.last - drained.first
@@ -345,6 +355,8 @@ class _Bench:
             "events": len(messages),
             "seconds": round(seconds, 2),
             "combined_events_per_second": _round(len(messages) / seconds if seconds else None),
+            "uncommitted_at_end": drained.uncommitted,
+            "feed_events_counted": drained.consumed,
             "rebalances_seen_per_worker": [w.assignments() for w in workers],
             "final_assignment": members,
             "peak_rss_bytes": [w.peak_rss for w in workers],
@@ -408,14 +420,14 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
             "target": TARGETS["ratio_to_ceiling"],
             "met": bool(ratio and ratio >= TARGETS["ratio_to_ceiling"]),
         }
-    if "latency" in results:
+    if "p99_seconds" in results.get("latency", {}):
         p99 = results["latency"]["p99_seconds"]
         out["p99_seconds"] = {
             "measured": p99,
             "target": TARGETS["p99_seconds"],
             "met": p99 is not None and p99 <= TARGETS["p99_seconds"],
         }
-    if "memory_at_scale" in results:
+    if "peak_rss_bytes" in results.get("memory_at_scale", {}):
         rss = results["memory_at_scale"]["peak_rss_bytes"]
         out["peak_rss_bytes"] = {
             "measured": rss,
@@ -423,6 +435,16 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
             "met": rss is not None and rss <= TARGETS["peak_rss_bytes"],
         }
     return out  # fmt: skip
+
+
+def _attempt(measure: Any, *args: Any) -> dict[str, Any]:
+    """One measurement; a failure (a worker crash) is recorded, and the others still run."""
+    try:
+        result: dict[str, Any] = measure(*args)
+    except Exception as exc:
+        log.exception("%s failed", getattr(measure, "__name__", measure))
+        return {"error": f"{type(exc).__name__}: {exc}"[-6000:], "load_average": load_average()}
+    return result
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

@@ -123,6 +123,13 @@ class WorkerRun:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def sample_rss(self) -> None:
+        """Keep the peak RSS seen so far, so a worker that crashes still reports one."""
+        if self.process is not None and self.alive():
+            rss = peak_rss_bytes(self.process.pid)
+            if rss is not None:
+                self.peak_rss = max(rss, self.peak_rss or 0)
+
     def cpu_now(self) -> float | None:
         return cpu_seconds(self.process.pid) if self.process is not None else None
 
@@ -154,7 +161,7 @@ class WorkerRun:
         if self.process is None:
             return
         if self.alive():
-            self.peak_rss = peak_rss_bytes(self.process.pid)
+            self.sample_rss()
             self.cpu = cpu_seconds(self.process.pid)
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -163,5 +170,9 @@ class WorkerRun:
                 self.process.kill()
                 self.process.wait(10)
 
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
+    def log_tail(self, chars: int = 5000) -> str:
+        """From the first error the worker logged (else the end of its log), ``chars`` long."""
+        text = self.log_path.read_text(errors="replace")
+        starts = [i for i in (text.find(" ERROR "), text.find(" CRITICAL ")) if i >= 0]
+        begin = max(0, min(starts) - 100) if starts else max(0, len(text) - chars)
+        return text[begin : begin + chars]
