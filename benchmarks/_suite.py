@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -313,7 +314,7 @@ class _Bench:
                 "borrowers": self.config.borrowers,
                 "guarantee_graph_nodes": self.config.graph_nodes,
                 "events": len(messages),
-                "error": str(exc)[-6000:],
+                "error": error_summary(str(exc)),
                 "peak_rss_bytes_before_failure": worker.peak_rss,
                 "load_average": load,
             }
@@ -437,13 +438,25 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
     return out  # fmt: skip
 
 
+def error_summary(text: str) -> str:
+    """The lines that say what failed (``...Error: ...``), never a traceback: results files are
+    committed, and frames would carry this machine's paths."""
+    reasons = [line.strip() for line in text.splitlines() if _REASON.match(line.strip())]
+    kept = list(dict.fromkeys(reasons))[:5] or [text.splitlines()[0][:300] if text else ""]
+    return "\n".join(line[:500] for line in kept)
+
+
+_REASON = re.compile(r"^([\w.]+(Error|Exception)|RuntimeError|[\w.]+Error\b)[:(]")
+
+
 def _attempt(measure: Any, *args: Any) -> dict[str, Any]:
     """One measurement; a failure (a worker crash) is recorded, and the others still run."""
     try:
         result: dict[str, Any] = measure(*args)
     except Exception as exc:
         log.exception("%s failed", getattr(measure, "__name__", measure))
-        return {"error": f"{type(exc).__name__}: {exc}"[-6000:], "load_average": load_average()}
+        reason = error_summary(f"{type(exc).__name__}: {exc}")
+        return {"error": reason, "load_average": load_average()}
     return result
 
 
