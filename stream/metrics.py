@@ -21,6 +21,12 @@ OUTCOMES: tuple[str, ...] = ("ok", "dead_lettered", "duplicate")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
+#: Detector stages: the partitions of models.Partition (a closed set).
+SCORING_STAGES = ("feed", "borrower", "network", "findings")
+#: One detector call: tens of microseconds (rules) to tens of milliseconds (an ML batch).
+SCORING_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+
+
 class StreamMetrics:
     """Events by outcome, processing time, findings, end-to-end latency, lag and table sizes."""
 
@@ -38,6 +44,15 @@ class StreamMetrics:
             ["feed"],
             registry=registry,
         )
+        self.scoring_seconds = Histogram(
+            "fenghuo_stream_scoring_seconds",
+            "Time the detectors take on one call (an event, or an ML micro-batch), by stage.",
+            ["stage"],
+            buckets=SCORING_BUCKETS,
+            registry=registry,
+        )
+        for stage in SCORING_STAGES:
+            self.scoring_seconds.labels(stage)
         self.findings = Counter(
             "fenghuo_stream_findings_total",
             "Findings emitted by the detectors, by category.",

@@ -150,12 +150,13 @@ async def score_one(
             return
         if first_stage:
             await ctx.await_institution(accepted)
-        outcome = ctx.engine.process(
-            accepted,
-            store=ctx.store(received.origin.partition),
-            registry=ctx.registry.as_of(accepted.event_time),
-            partition=partition,
-        )
+        with ctx.metrics.scoring_seconds.labels(str(partition)).time():
+            outcome = ctx.engine.process(
+                accepted,
+                store=ctx.store(received.origin.partition),
+                registry=ctx.registry.as_of(accepted.event_time),
+                partition=partition,
+            )
         failed = await emit(ctx, feed, outcome, {accepted.event_id: received})
         if forward is not None:
             await forward(accepted, received)

@@ -55,12 +55,13 @@ async def score_batch(ctx: WorkerContext, batch: list[EventT[Any]]) -> None:
                 for event, received in items
                 if isinstance(event, Loan)
             }
-            outcome = ctx.engine.process_batch(
-                events,
-                store=ctx.state.store(items[0][1].origin.partition, key_partitions),
-                registry=ctx.registry.as_of(max(event.event_time for event in events)),
-                partition=Partition.BORROWER,
-            )
+            with ctx.metrics.scoring_seconds.labels(str(Partition.BORROWER)).time():
+                outcome = ctx.engine.process_batch(
+                    events,
+                    store=ctx.state.store(items[0][1].origin.partition, key_partitions),
+                    registry=ctx.registry.as_of(max(event.event_time for event in events)),
+                    partition=Partition.BORROWER,
+                )
             await emit(ctx, Feed.LOANS, outcome, {e.event_id: r for e, r in items})
         except Exception as exc:
             await fail(ctx, Feed.LOANS, [r for _, r in items], exc)

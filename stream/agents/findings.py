@@ -65,7 +65,8 @@ async def alert_on(ctx: WorkerContext, received: Received) -> None:
         if depth == COMPOSITE_DEPTH:
             break
         registry = ctx.registry.as_of(max(item.event_time for item in wave))
-        outcome = ctx.engine.process_findings(wave, store=store, registry=registry)
+        with ctx.metrics.scoring_seconds.labels("findings").time():
+            outcome = ctx.engine.process_findings(wave, store=store, registry=registry)
         failures += [failure.reason for failure in outcome.failures]
         for found in outcome.findings:
             ctx.metrics.findings.labels(str(found.category)).inc()

@@ -62,6 +62,21 @@ def test_a_usurious_loan_emits_a_finding_keyed_by_its_lender(make_worker: Worker
     assert "fenghuo-ingested-at" in worker.findings.headers()[0]
 
 
+def test_scoring_time_is_measured_per_detector_call_by_stage(make_worker: WorkerFactory) -> None:
+    worker = make_worker([UsuriousRate()])
+
+    feed(
+        worker, (LENDER.encode(), orjson.dumps(loan())), (LENDER.encode(), orjson.dumps(loan("l2")))
+    )
+
+    count = worker.metrics.get_sample_value(
+        "fenghuo_stream_scoring_seconds_count", {"stage": "feed"}
+    )
+    assert count == 2
+    idle = {"stage": "borrower"}
+    assert worker.metrics.get_sample_value("fenghuo_stream_scoring_seconds_count", idle) == 0
+
+
 def test_every_valid_loan_is_rekeyed_by_borrower_with_its_original_bytes(
     make_worker: WorkerFactory,
 ) -> None:
