@@ -63,6 +63,7 @@ BOUNDED_LABELS = {
     "region",
     "receiver",
     "channel",  # webhook, email, alertmanager
+    "stage",  # feed, borrower, network, findings
     "route",
     "method",
     "status",
