@@ -115,6 +115,7 @@ def create_app(
         kafka.app_id,
         broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
         broker_credentials=_credentials(settings),
+        datadir=str(resolve(settings.data_dir) / kafka.app_id),
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",

@@ -113,6 +113,8 @@ class WorkerSettings(BaseSettings):
     #: Drain the outbox (webhooks, e-mail, Alertmanager) in this worker; turn off when
     #: ``fenghuo alerts deliver`` runs as its own process.
     deliver: bool = True
+    #: Faust's own data directory (one folder per app id below it); relative to the project.
+    data_dir: Path = Path("var/worker")
 
     @classmethod
     def settings_customise_sources(
