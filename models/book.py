@@ -1,26 +1,34 @@
 """Exposure books: what one lender or guarantor has outstanding, per position and per counterparty.
 
-A book is a JSON-able dict, so a Faust table, a backtest dict or an ML feature loop can hold it.
-Feed events report the balance *after* the event (``outstanding``), so applying an event sets a
-position rather than adding to it: a redelivered event changes nothing. Running sums (per
-counterparty, related parties, total) are kept alongside the positions so a check costs O(1)
-per event, never a scan of the book (domain.md, Definitions: exposure to a borrower or debtor is
-the sum of its outstanding balances at that lender or guarantor).
+A book lives in a ``KeyedState`` as small keys under its owner's id, so no value grows with
+the book (a lender's 100,000 loans are 100,000 keys, never one record), and the worker logs
+only the keys an event changed. Feed events report the balance *after* the event
+(``outstanding``), so applying an event sets a position rather than adding to it: a
+redelivered event changes nothing. Running sums (per counterparty, related parties, total) are
+kept alongside the positions so a check costs O(1) per event, never a scan of the book
+(domain.md, Definitions: exposure to a borrower or debtor is the sum of its outstanding balances
+at that lender or guarantor).
 
-Layout::
+Keys (``owner`` = lender or guarantor id; ids never contain ``|``)::
 
-    {"pos": {position_id: [outstanding, counterparty_id, related (0/1), epoch seconds]},
-     "closed": {position_id: epoch seconds},     # recently closed positions, oldest first
-     "by_cp": {counterparty_id: outstanding},    # only counterparties with a balance
-     "related": float, "total": float}
+    owner              {"related": float, "total": float, "closings": int}   the summary
+    owner|p|position   [outstanding, counterparty_id, related (0/1), epoch seconds]   open
+                       [epoch seconds, closing number]        closed, remembered (see below)
+    owner|c|cp         outstanding of one counterparty (only while it has a balance)
+    owner|k|n          the position closed with number ≡ n (mod MAX_CLOSED)
+
+The ``MAX_CLOSED`` most recent closings are remembered, so a late, older event cannot reopen
+them: closing number *n* takes ring slot *n* mod ``MAX_CLOSED``, and the position in the slot
+before it is forgotten if it is still closed under that number.
 
 Example
 -------
->>> book = new_book()
->>> change = apply_position(book, "L1", "B1", 300.0, related=True, t=1.0)
->>> change.exposure, change.related_total, book["total"]
+>>> from models.state import DictStore, KeyedState
+>>> book = KeyedState(DictStore(), "lender_book")
+>>> change = apply_position(book, "FJ-1", "L1", "B1", 300.0, related=True, t=1.0)
+>>> change.exposure, change.related_total, change.total
 (300.0, 300.0, 300.0)
->>> apply_position(book, "L1", "B1", 0.0, related=True, t=2.0).exposure
+>>> apply_position(book, "FJ-1", "L1", "B1", 0.0, related=True, t=2.0).exposure
 0.0
 """
 
@@ -29,6 +37,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from models.events import Guarantee, Loan
+from models.state import KeyedState, sub_key
 
 __all__ = [
     "MAX_CLOSED",
@@ -38,7 +47,7 @@ __all__ = [
     "apply_position",
     "counterparty_exposure",
     "is_own_guarantee",
-    "new_book",
+    "summary",
 ]
 
 #: Closed positions remembered so a late, older event cannot reopen them (oldest dropped first).
@@ -46,6 +55,7 @@ MAX_CLOSED = 4096
 #: Loan events after which nothing is owed to the lender any more.
 _CLOSING_LOAN_EVENTS = frozenset({"written_off"})
 _OUT, _CP, _REL, _T = range(4)
+_CLOSED_T, _CLOSED_N = range(2)
 _CENT = 0.005
 
 
@@ -69,19 +79,21 @@ class ExposureChange(NamedTuple):
     applied: bool
 
 
-def new_book() -> dict[str, Any]:
-    """An empty book."""
-    return {"pos": {}, "closed": {}, "by_cp": {}, "related": 0.0, "total": 0.0}
+def summary(state: KeyedState, owner: str) -> dict[str, Any]:
+    """The owner's running totals (a fresh one for an empty book); ``set`` it after changing it."""
+    found: dict[str, Any] | None = state.get(owner)
+    return found if found is not None else {"related": 0.0, "total": 0.0, "closings": 0}
 
 
-def counterparty_exposure(book: dict[str, Any], counterparty: str) -> float:
-    """Outstanding of one borrower or debtor in the book."""
-    value: float = book["by_cp"].get(counterparty, 0.0)
-    return value
+def counterparty_exposure(state: KeyedState, owner: str, counterparty: str) -> float:
+    """Outstanding of one borrower or debtor in the owner's book."""
+    value: float | None = state.get(sub_key(owner, "c", counterparty))
+    return value if value is not None else 0.0
 
 
 def apply_position(
-    book: dict[str, Any],
+    state: KeyedState,
+    owner: str,
     position_id: str,
     counterparty: str,
     outstanding: float,
@@ -89,22 +101,21 @@ def apply_position(
     related: bool,
     t: float,
 ) -> ExposureChange:
-    """Set a position's balance as of time ``t`` and update the running sums in place.
+    """Set a position's balance as of time ``t`` and update the running sums.
 
     An event older than the position's last one (or than its closing) is ignored. A balance of
     zero closes the position; it is remembered among the ``MAX_CLOSED`` most recent closings.
     """
-    positions: dict[str, list[Any]] = book["pos"]
-    closed: dict[str, float] = book["closed"]
-    by_cp: dict[str, float] = book["by_cp"]
-    old = positions.get(position_id)
-    before_cp = by_cp.get(counterparty, 0.0)
-    before_rel = book["related"]
-    before_total = book["total"]
-    stale = (old is not None and t < old[_T]) or (
-        old is None and position_id in closed and t < closed[position_id]
-    )
+    pos_key = sub_key(owner, "p", position_id)
+    entry: list[Any] | None = state.get(pos_key)
+    is_open = entry is not None and len(entry) > _CLOSED_N + 1
+    old = entry if is_open else None
+    totals = summary(state, owner)
+    before_cp = counterparty_exposure(state, owner, counterparty)
+    before_rel: float = totals["related"]
+    before_total: float = totals["total"]
     was_related = bool(old[_REL]) if old is not None else False
+    stale = entry is not None and t < (entry[_T] if is_open else entry[_CLOSED_T])
     if stale:
         return ExposureChange(
             counterparty,
@@ -118,31 +129,27 @@ def apply_position(
             applied=False,
         )
     if old is not None:
-        _add(book, old[_CP], -old[_OUT], bool(old[_REL]))
+        _add(state, owner, totals, old[_CP], -old[_OUT], bool(old[_REL]))
     if outstanding > _CENT:
-        positions[position_id] = [outstanding, counterparty, int(related), t]
-        closed.pop(position_id, None)
-        _add(book, counterparty, outstanding, related)
+        state.set(pos_key, [outstanding, counterparty, int(related), t])
+        _add(state, owner, totals, counterparty, outstanding, related)
     else:
-        positions.pop(position_id, None)
-        closed.pop(position_id, None)
-        closed[position_id] = t
-        if len(closed) > MAX_CLOSED:
-            del closed[next(iter(closed))]
+        _close(state, owner, totals, position_id, t)
+    state.set(owner, totals)
     return ExposureChange(
         counterparty=counterparty,
-        exposure=by_cp.get(counterparty, 0.0),
+        exposure=counterparty_exposure(state, owner, counterparty),
         previous_exposure=before_cp,
-        related_total=book["related"],
+        related_total=totals["related"],
         previous_related_total=before_rel,
         related_touched=related or was_related,
-        total=book["total"],
+        total=totals["total"],
         previous_total=before_total,
         applied=True,
     )
 
 
-def apply_loan(book: dict[str, Any], loan: Loan) -> ExposureChange:
+def apply_loan(state: KeyedState, loan: Loan) -> ExposureChange:
     """Apply a loan event to its lender's book (position = loan, counterparty = borrower).
 
     A ``written_off`` loan leaves the book whatever balance it reports: nothing is owed to the
@@ -150,7 +157,8 @@ def apply_loan(book: dict[str, Any], loan: Loan) -> ExposureChange:
     """
     outstanding = 0.0 if loan.event_type in _CLOSING_LOAN_EVENTS else loan.outstanding
     return apply_position(
-        book,
+        state,
+        loan.institution_id,
         loan.loan_id,
         loan.borrower_id,
         outstanding,
@@ -159,10 +167,11 @@ def apply_loan(book: dict[str, Any], loan: Loan) -> ExposureChange:
     )
 
 
-def apply_guarantee(book: dict[str, Any], guarantee: Guarantee) -> ExposureChange:
+def apply_guarantee(state: KeyedState, guarantee: Guarantee) -> ExposureChange:
     """Apply a guarantee event to its guarantor's book (position = guarantee, cp = debtor)."""
     return apply_position(
-        book,
+        state,
+        guarantee.guarantor_id,
         guarantee.guarantee_id,
         guarantee.debtor_id,
         guarantee.outstanding,
@@ -183,14 +192,39 @@ def is_own_guarantee(guarantee: Guarantee) -> bool:
     )
 
 
-def _add(book: dict[str, Any], counterparty: str, amount: float, related: bool) -> None:
+def _close(
+    state: KeyedState, owner: str, totals: dict[str, Any], position_id: str, t: float
+) -> None:
+    """Remember the closing as number ``n``; forget the one ``MAX_CLOSED`` closings before it."""
+    n: int = totals["closings"]
+    totals["closings"] = n + 1
+    slot = sub_key(owner, "k", str(n % MAX_CLOSED))
+    evicted: str | None = state.get(slot)
+    if evicted is not None and evicted != position_id:
+        evicted_key = sub_key(owner, "p", evicted)
+        entry = state.get(evicted_key)
+        if entry is not None and len(entry) == _CLOSED_N + 1 and entry[_CLOSED_N] == n - MAX_CLOSED:
+            state.delete(evicted_key)
+    state.set(slot, position_id)
+    state.set(sub_key(owner, "p", position_id), [t, n])
+
+
+def _add(
+    state: KeyedState,
+    owner: str,
+    totals: dict[str, Any],
+    counterparty: str,
+    amount: float,
+    related: bool,
+) -> None:
     """Move the running sums by ``amount``; amounts have at most 2 decimals, so round to cents."""
-    by_cp: dict[str, float] = book["by_cp"]
-    value = round(by_cp.get(counterparty, 0.0) + amount, 2)
+    cp_key = sub_key(owner, "c", counterparty)
+    current: float | None = state.get(cp_key)
+    value = round((current if current is not None else 0.0) + amount, 2)
     if value > _CENT:
-        by_cp[counterparty] = value
-    else:
-        by_cp.pop(counterparty, None)
+        state.set(cp_key, value)
+    elif current is not None:
+        state.delete(cp_key)
     if related:
-        book["related"] = max(0.0, round(book["related"] + amount, 2))
-    book["total"] = max(0.0, round(book["total"] + amount, 2))
+        totals["related"] = max(0.0, round(totals["related"] + amount, 2))
+    totals["total"] = max(0.0, round(totals["total"] + amount, 2))

@@ -56,6 +56,10 @@ class Detector(ABC):
     partition: ClassVar[Partition] = Partition.FEED
     #: State namespace (one Faust table per namespace); None for a stateless detector.
     namespace: ClassVar[str | None] = None
+    #: True: ``detect`` gets a ``models.state.KeyedState`` over the whole namespace (for an event
+    #: whose ``state_key`` is not None) and reads and writes the small sub-keys it needs; the
+    #: state it returns is ignored. For state that would otherwise grow with a book or a graph.
+    keyed: ClassVar[bool] = False
 
     def __init__(self, *, params: DetectorParams | None = None) -> None:
         self.params = params if params is not None else DetectorParams()

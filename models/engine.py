@@ -8,12 +8,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from models.categories import Feed
 from models.detector import Context, Detector, Partition
 from models.events import FeedEvent, Institution
 from models.findings import Finding
-from models.state import InstitutionRegistry, StateStore
+from models.state import InstitutionRegistry, KeyedState, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,12 @@ class RiskEngine:
     ) -> None:
         keys = [det.state_key(e) for e in events]
         ns = det.namespace
-        states = [store.get(ns, k) if ns is not None and k is not None else None for k in keys]
+        if det.keyed and ns is not None:
+            view = KeyedState(store, ns)
+            states: list[Any] = [view if k is not None else None for k in keys]
+            keys = [None] * len(keys)  # the detector wrote its sub-keys itself
+        else:
+            states = [store.get(ns, k) if ns is not None and k is not None else None for k in keys]
         try:
             results = det.detect_batch(events, states, ctx)
         except Exception as exc:  # a detector bug must cost one event, not the stream

@@ -7,8 +7,10 @@ Writes are applied at once and reach the changelog write-behind: a key changed m
 within a second is logged once, with its latest value, by the ``flush_state`` timer; what is
 still unlogged when an offset commit starts is queued then (``ChangelogFlush``), and Faust
 flushes the producer before it commits, so a committed offset never runs ahead of the state it
-produced. That keeps the changelog to one record per hot key (a
-lender's book, the guarantee graph) per commit instead of one per event. Each key goes to the
+produced. That keeps the changelog to one record per hot key per commit instead of one per
+event. Keyed detectors (a lender's book, the guarantee graph) write small sub-keys, so only
+the keys an event touched are logged, never a whole book; a deleted key is logged as a
+tombstone (a null value, which compaction removes and recovery deletes). Each key goes to the
 changelog partition of the message that changed it, set explicitly: micro-batches mix
 partitions, and Faust's implicit "current event" would put them all on the last one's.
 The registry is a ``GlobalTable``: every worker sees every institution, whichever partition of
@@ -28,6 +30,8 @@ from models import Institution, InvalidEvent, parse_event
 from models.events import parse_time
 
 REGISTRY_TABLE = "institution-registry"
+#: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
+TOMBSTONE = "raw"
 
 
 def state_table_name(namespace: str) -> str:
@@ -95,7 +99,11 @@ class StateTables:
         dirty, self._dirty = self._dirty, {}
         for (namespace, key), partition in dirty.items():
             table = self.tables[namespace]
-            table.send_changelog(partition, key, table.data.get(key))
+            value = table.data.get(key)
+            if value is None:
+                table.send_changelog(partition, key, None, value_serializer=TOMBSTONE)
+            else:
+                table.send_changelog(partition, key, value)
         return len(dirty)
 
     async def flush_async(self) -> int:
@@ -107,8 +115,13 @@ class StateTables:
         dirty, self._dirty = self._dirty, {}
         for (namespace, key), partition in dirty.items():
             table = self.tables[namespace]
+            value = table.data.get(key)
             await table.changelog_topic.send(
-                key=key, value=table.data.get(key), partition=partition, force=True
+                key=key,
+                value=value,
+                partition=partition,
+                value_serializer=TOMBSTONE if value is None else None,
+                force=True,
             )
         return len(dirty)
 
@@ -131,7 +144,16 @@ class TableStateStore:
 
     def set(self, namespace: str, key: str, value: Any) -> None:
         self.state.tables[namespace].data[key] = value
-        self.state.mark(namespace, key, self.key_partitions.get(key, self.partition))
+        self.state.mark(namespace, key, self._partition_of(key))
+
+    def delete(self, namespace: str, key: str) -> None:
+        data = self.state.tables[namespace].data
+        if key in data:
+            del data[key]
+            self.state.mark(namespace, key, self._partition_of(key))
+
+    def _partition_of(self, key: str) -> int:
+        return self.key_partitions.get(key, self.partition)
 
 
 class ChangelogFlush(faust.Sensor):

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Exposure", "propagate"]
+__all__ = ["Exposure", "Lookup", "propagate"]
 
 # Edge fields as stored by the guarantee graph: [guarantor, debtor, outstanding, ...].
 _GUARANTOR, _DEBTOR, _OUTSTANDING = range(3)
+
+
+class Lookup(Protocol):
+    """What the walk reads the graph through: a dict, or the keyed state of the live graph."""
+
+    def get(self, key: str, /) -> Any | None: ...
 
 
 @dataclass
@@ -36,8 +42,8 @@ class Exposure:
 def propagate(
     failing: str,
     *,
-    incoming: Mapping[str, Mapping[str, str]],
-    edges: Mapping[str, list[Any]],
+    incoming: Lookup,
+    edges: Lookup,
     capacity: Callable[[str], float | None],
     depth: int,
     decay: float,
@@ -70,10 +76,14 @@ def propagate(
             h_debtor = distress[debtor]
             if h_debtor <= 0:
                 continue
-            for gid, guarantor in incoming.get(debtor, {}).items():
+            adjacent: Mapping[str, str] = incoming.get(debtor) or {}
+            for gid, guarantor in adjacent.items():
                 if guarantor in distress:
                     continue  # DebtRank: a node passes on its distress once
-                amount = amounts.get(gid, edges[gid][_OUTSTANDING])
+                amount = amounts.get(gid)
+                if amount is None:
+                    edge = edges.get(gid)
+                    amount = float(edge[_OUTSTANDING]) if edge is not None else 0.0
                 if amount <= 0:
                     continue
                 losses[guarantor] = losses.get(guarantor, 0.0) + h_debtor * amount

@@ -18,9 +18,11 @@ from models.detector import Context, Detector, Partition
 from models.events import Guarantee
 from models.findings import Finding
 from models.network._debtrank import Exposure, propagate
+from models.state import KeyedState
 
-__all__ = ["GuaranteeNetwork"]
+__all__ = ["Graph", "GuaranteeNetwork"]
 
+#: The state key of every guarantee event (the summary key: how many ids were released).
 GRAPH_KEY = "graph"
 #: Released guarantee ids remembered, so a late ``issued`` does not bring an edge back.
 _TOMBSTONES = 10_000
@@ -29,13 +31,109 @@ _TOMBSTONES = 10_000
 _G, _D, _OUT, _EVENT, _CIRCLE, _T, _INST = range(7)
 
 
-def new_graph() -> dict[str, Any]:
-    """An empty graph: edges by guarantee id, adjacency both ways, tombstones of released ids.
+class _Keys:
+    """One kind of key of the graph (``e|``, ``o|``, ``i|``), read like a dict."""
 
-    ``out`` holds only circle-eligible edges (guarantor -> {guarantee_id: debtor}); ``inc`` holds
-    every edge (debtor -> {guarantee_id: guarantor}), since guarantee companies carry contagion.
+    __slots__ = ("prefix", "state")
+
+    def __init__(self, state: KeyedState, kind: str) -> None:
+        self.state = state
+        self.prefix = f"{kind}|"
+
+    def get(self, key: str, /) -> Any | None:
+        return self.state.get(self.prefix + key)
+
+    def set(self, key: str, value: Any) -> None:
+        self.state.set(self.prefix + key, value)
+
+    def delete(self, key: str) -> None:
+        self.state.delete(self.prefix + key)
+
+
+class Graph:
+    """The guarantor -> debtor graph in a keyed state: a key per edge and per node, never one
+    value for the whole network (so no changelog record grows with it).
+
+    ``e|guarantee_id`` is an edge; ``o|guarantor`` its circle-eligible edges out
+    ({guarantee_id: debtor}); ``i|debtor`` every edge in ({guarantee_id: guarantor}), since
+    guarantee companies carry contagion; ``x|guarantee_id`` a released id ([time, number]),
+    ``r|n`` the ring of the last ``_TOMBSTONES`` releases, and ``graph`` the release count.
+    A node's values grow with its own degree, not with the network.
     """
-    return {"edges": {}, "out": {}, "inc": {}, "gone": {}}
+
+    __slots__ = ("edges", "gone", "inc", "out", "state")
+
+    def __init__(self, state: KeyedState) -> None:
+        self.state = state
+        self.edges = _Keys(state, "e")
+        self.out = _Keys(state, "o")
+        self.inc = _Keys(state, "i")
+        self.gone = _Keys(state, "x")
+
+    def edge(self, gid: str) -> list[Any] | None:
+        found: list[Any] | None = self.edges.get(gid)
+        return found
+
+    def released_at(self, gid: str) -> float:
+        """When the id was released, or minus infinity if it is not remembered as released."""
+        found = self.gone.get(gid)
+        return float(found[0]) if found is not None else float("-inf")
+
+    def successors(self, node: str) -> Iterable[str]:
+        """Debtors ``node`` guarantees through circle-eligible edges."""
+        out: dict[str, str] = self.out.get(node) or {}
+        return out.values()
+
+    def add(self, event: Guarantee, t: float, *, circle: bool) -> list[Any]:
+        g, d, gid = event.guarantor_id, event.debtor_id, event.guarantee_id
+        edge = [g, d, event.outstanding, event.event_id, int(circle), t, event.institution_id]
+        self.edges.set(gid, edge)
+        _link(self.inc, d, gid, g)
+        if circle:
+            _link(self.out, g, gid, d)
+        return edge
+
+    def update(self, gid: str, edge: list[Any]) -> None:
+        self.edges.set(gid, edge)
+
+    def remove(self, gid: str, t: float) -> None:
+        """Drop an edge (released, or nothing outstanding) and remember its id against late
+        events; the id released ``_TOMBSTONES`` releases ago is forgotten."""
+        edge = self.edge(gid)
+        totals: dict[str, Any] = self.state.get(GRAPH_KEY) or {"released": 0}
+        n: int = totals["released"]
+        totals["released"] = n + 1
+        self.state.set(GRAPH_KEY, totals)
+        slot = f"r|{n % _TOMBSTONES}"
+        evicted: str | None = self.state.get(slot)
+        if evicted is not None and evicted != gid:
+            stone = self.gone.get(evicted)
+            if stone is not None and stone[1] == n - _TOMBSTONES:
+                self.gone.delete(evicted)
+        self.state.set(slot, gid)
+        self.gone.set(gid, [t, n])
+        if edge is None:
+            return
+        self.edges.delete(gid)
+        _unlink(self.inc, edge[_D], gid)
+        _unlink(self.out, edge[_G], gid)
+
+
+def _link(side: _Keys, node: str, gid: str, other: str) -> None:
+    adjacent: dict[str, str] = side.get(node) or {}
+    adjacent[gid] = other
+    side.set(node, adjacent)
+
+
+def _unlink(side: _Keys, node: str, gid: str) -> None:
+    adjacent: dict[str, str] | None = side.get(node)
+    if adjacent is None or gid not in adjacent:
+        return
+    del adjacent[gid]
+    if adjacent:
+        side.set(node, adjacent)
+    else:
+        side.delete(node)
 
 
 class GuaranteeNetwork(Detector):
@@ -75,59 +173,61 @@ class GuaranteeNetwork(Detector):
     partition = Partition.NETWORK
     namespace = "guarantee_network"
 
+    keyed = True
+
     def state_key(self, event: Guarantee) -> str | None:
         return GRAPH_KEY
 
     def detect(
-        self, event: Guarantee, state: dict[str, Any] | None, ctx: Context
-    ) -> tuple[dict[str, Any], list[Finding]]:
-        """Apply the event to the graph (in place: the graph is large) and judge it."""
-        graph = state if state is not None else new_graph()
+        self, event: Guarantee, state: KeyedState, ctx: Context
+    ) -> tuple[KeyedState, list[Finding]]:
+        """Apply the event to the graph's keys and judge it."""
+        graph = Graph(state)
         t = event.event_time.timestamp()
-        edge = graph["edges"].get(event.guarantee_id)
+        edge = graph.edge(event.guarantee_id)
         if edge is not None and edge[_T] > t:
-            return graph, []  # an older event than the edge already reflects
+            return state, []  # an older event than the edge already reflects
         if event.event_type == "issued":
-            return graph, self._issue(graph, event, t, edge)
+            return state, self._issue(graph, event, t, edge)
         findings: list[Finding] = []
         if event.event_type == "compensated":
             findings = self._contagion(graph, event, ctx, edge)
         if event.event_type == "released" or event.outstanding <= 0:
-            _remove(graph, event.guarantee_id, t)
+            graph.remove(event.guarantee_id, t)
         elif edge is not None:
             edge[_OUT] = event.outstanding
             edge[_T] = t
-        return graph, findings
+            graph.update(event.guarantee_id, edge)
+        return state, findings
 
     # guarantee_circle -------------------------------------------------------------------------
 
     def _issue(
-        self, graph: dict[str, Any], event: Guarantee, t: float, edge: list[Any] | None
+        self, graph: Graph, event: Guarantee, t: float, edge: list[Any] | None
     ) -> list[Finding]:
         gid = event.guarantee_id
         if edge is not None:  # a repeat or a correction of a known guarantee
             edge[_OUT], edge[_T] = event.outstanding, t
+            graph.update(gid, edge)
             return []
-        if graph["gone"].get(gid, float("-inf")) >= t or event.outstanding <= 0:
+        if graph.released_at(gid) >= t or event.outstanding <= 0:
             return []  # released already (the events came out of order), or nothing at stake
         p = self.params.network.guarantee
         circle = event.guarantor_type in p.circle_guarantor_types
-        _add_edge(graph, event, t, circle=circle)
+        graph.add(event, t, circle=circle)
         if not circle:
             return []
         g, d = event.guarantor_id, event.debtor_id
-        path = _shortest_path(graph["out"], d, g, p.max_cycle_length - 1, p.max_search_nodes)
+        path = _shortest_path(graph, d, g, p.max_cycle_length - 1, p.max_search_nodes)
         if path is None:
             return []
         return [self._circle(graph, event, gid, path)]
 
-    def _circle(
-        self, graph: dict[str, Any], event: Guarantee, gid: str, path: list[str]
-    ) -> Finding:
+    def _circle(self, graph: Graph, event: Guarantee, gid: str, path: list[str]) -> Finding:
         p = self.params.network.guarantee
-        edges = graph["edges"]
         members = [event.guarantor_id, *path[:-1]]  # g -> d -> ... -> (back to g)
         cycle_gids = [gid] + [_heaviest_edge(graph, u, v) for u, v in pairwise(path)]
+        edges = {x: _known(graph, x) for x in cycle_gids}
         scc, bounded = _component_size(graph, event.guarantor_id, p.max_search_nodes)
         amount = sum(edges[x][_OUT] for x in cycle_gids)
         return Finding(
@@ -164,13 +264,12 @@ class GuaranteeNetwork(Detector):
     # guarantee_contagion ----------------------------------------------------------------------
 
     def _contagion(
-        self, graph: dict[str, Any], event: Guarantee, ctx: Context, edge: list[Any] | None
+        self, graph: Graph, event: Guarantee, ctx: Context, edge: list[Any] | None
     ) -> list[Finding]:
         p = self.params.network.guarantee
         if edge is None:  # compensated on a guarantee the graph never saw: count it anyway
-            edge = _add_edge(graph, event, event.event_time.timestamp(), circle=False)
+            edge = graph.add(event, event.event_time.timestamp(), circle=False)
         paid = max(event.compensation_amount or 0.0, edge[_OUT])
-        edges = graph["edges"]
 
         def capacity(node: str) -> float | None:
             record = ctx.registry.get(node)
@@ -178,8 +277,8 @@ class GuaranteeNetwork(Detector):
 
         exposure = propagate(
             event.debtor_id,
-            incoming=graph["inc"],
-            edges=edges,
+            incoming=graph.inc,
+            edges=graph.edges,
             capacity=capacity,
             depth=p.contagion_depth,
             decay=p.contagion_decay,
@@ -189,15 +288,16 @@ class GuaranteeNetwork(Detector):
         total = exposure.total
         if len(exposure.nodes) < p.contagion_min_nodes or total < p.contagion_min_exposure:
             return []
-        return [self._contagion_finding(event, exposure, edges, paid)]
+        events = [_known(graph, x)[_EVENT] for x in exposure.edges[:20]]
+        return [self._contagion_finding(event, exposure, events, paid)]
 
     def _contagion_finding(
-        self, event: Guarantee, exposure: Exposure, edges: dict[str, Any], paid: float
+        self, event: Guarantee, exposure: Exposure, edge_events: list[str], paid: float
     ) -> Finding:
         p = self.params.network.guarantee
         total = exposure.total
         ranked = sorted(exposure.nodes.items(), key=lambda kv: -kv[1][0])
-        event_ids = [event.event_id] + [edges[x][_EVENT] for x in exposure.edges[:20]]
+        event_ids = [event.event_id, *edge_events]
         return Finding(
             category=Category.GUARANTEE_CONTAGION,
             severity=(
@@ -236,37 +336,19 @@ class GuaranteeNetwork(Detector):
         )
 
 
-def _add_edge(graph: dict[str, Any], event: Guarantee, t: float, *, circle: bool) -> list[Any]:
-    g, d, gid = event.guarantor_id, event.debtor_id, event.guarantee_id
-    edge = [g, d, event.outstanding, event.event_id, int(circle), t, event.institution_id]
-    graph["edges"][gid] = edge
-    graph["inc"].setdefault(d, {})[gid] = g
-    if circle:
-        graph["out"].setdefault(g, {})[gid] = d
+def _known(graph: Graph, gid: str) -> list[Any]:
+    """An edge the search just walked: it is in the graph."""
+    edge = graph.edge(gid)
+    if edge is None:
+        raise KeyError(gid)
     return edge
 
 
-def _remove(graph: dict[str, Any], gid: str, t: float) -> None:
-    """Drop an edge (released, or nothing outstanding) and remember its id against late events."""
-    edge = graph["edges"].pop(gid, None)
-    gone = graph["gone"]
-    gone[gid] = t
-    if len(gone) > _TOMBSTONES:
-        del gone[next(iter(gone))]
-    if edge is None:
-        return
-    for side, node in (("inc", edge[_D]), ("out", edge[_G])):
-        adjacent = graph[side].get(node)
-        if adjacent is not None:
-            adjacent.pop(gid, None)
-            if not adjacent:
-                del graph[side][node]
-
-
 def _shortest_path(
-    out: dict[str, dict[str, str]], source: str, target: str, max_steps: int, budget: int
+    graph: Graph, source: str, target: str, max_steps: int, budget: int
 ) -> list[str] | None:
-    """Nodes of a shortest path source -> ... -> target along ``out``, or None within bounds."""
+    """Nodes of a shortest path source -> ... -> target along circle-eligible edges, or None
+    within bounds."""
     if source == target:
         return [source]
     parent: dict[str, str] = {source: source}
@@ -275,7 +357,7 @@ def _shortest_path(
         node, steps = queue.popleft()
         if steps >= max_steps:
             continue
-        for nxt in set(out.get(node, {}).values()):
+        for nxt in set(graph.successors(node)):
             if nxt in parent:
                 continue
             parent[nxt] = node
@@ -290,23 +372,24 @@ def _shortest_path(
     return None
 
 
-def _heaviest_edge(graph: dict[str, Any], guarantor: str, debtor: str) -> str:
+def _heaviest_edge(graph: Graph, guarantor: str, debtor: str) -> str:
     """Of the guarantees guarantor -> debtor, the one with the most outstanding."""
-    gids: list[str] = [x for x, d in graph["out"][guarantor].items() if d == debtor]
-    return max(gids, key=lambda x: float(graph["edges"][x][_OUT]))
+    out: dict[str, str] = graph.out.get(guarantor) or {}
+    gids = [x for x, d in out.items() if d == debtor]
+    return max(gids, key=lambda x: float(_known(graph, x)[_OUT]))
 
 
-def _component_size(graph: dict[str, Any], node: str, budget: int) -> tuple[int, bool]:
+def _component_size(graph: Graph, node: str, budget: int) -> tuple[int, bool]:
     """Size of the strongly connected component of ``node`` among circle-eligible edges.
 
     The nodes both reachable from ``node`` and reaching it, each search bounded by ``budget``;
     the flag says a bound was hit, so the size is a lower bound.
     """
-    edges = graph["edges"]
-    forward, f_hit = _reach(node, lambda n: graph["out"].get(n, {}).values(), budget)
+    forward, f_hit = _reach(node, graph.successors, budget)
 
     def predecessors(n: str) -> list[str]:
-        return [g for x, g in graph["inc"].get(n, {}).items() if edges[x][_CIRCLE]]
+        inc: dict[str, str] = graph.inc.get(n) or {}
+        return [g for x, g in inc.items() if _known(graph, x)[_CIRCLE]]
 
     backward, b_hit = _reach(node, predecessors, budget)
     return len(forward & backward), f_hit or b_hit

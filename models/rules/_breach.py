@@ -12,12 +12,14 @@ from typing import Any, NamedTuple
 
 from models.categories import Category, EntityType, Feed, Severity
 from models.findings import DetectorRef, Finding
+from models.state import KeyedState, sub_key
 
 __all__ = [
     "Breach",
     "exceeds",
     "finite_or_none",
     "flag_transition",
+    "keyed_flag_transition",
     "limit_finding",
     "ratio_to_limit",
     "score_for",
@@ -143,3 +145,16 @@ def flag_transition(flags: dict[str, int], key: str, breached: bool) -> bool:
         flags[key] = 1
         return True
     return flags.pop(key, None) is not None
+
+
+def keyed_flag_transition(state: KeyedState, owner: str, flag: str, breached: bool) -> bool:
+    """``flag_transition`` for keyed state: an open breach is the key ``owner|f|flag``."""
+    key = sub_key(owner, "f", flag)
+    if breached:
+        if state.get(key) is None:
+            state.set(key, 1)
+        return True
+    if state.get(key) is None:
+        return False
+    state.delete(key)
+    return True

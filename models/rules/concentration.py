@@ -11,27 +11,27 @@ Exposure is the sum of a counterparty's outstanding balances in the lender's or 
 lawful. Without a record no limit can be computed: the book is still kept, nothing is reported.
 A finding is emitted when an event touches a breaching exposure (its borrower, its debtor, or a
 related-party position), and a ``cleared`` finding when such an event brings it back in limits.
+
+State is keyed (``Detector.keyed``): the book's keys (``models.book``) plus one flag key per
+open breach, ``owner|f|counterparty`` or ``owner|f|@related``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from models.book import apply_guarantee, apply_loan, is_own_guarantee, new_book
+from models.book import apply_guarantee, apply_loan, is_own_guarantee
 from models.categories import Category, DetectorKind, EntityType, Feed
 from models.detector import Context, Detector
 from models.events import Guarantee, Institution, Loan
 from models.findings import Finding
-from models.rules._breach import Breach, flag_transition, limit_finding
+from models.rules._breach import Breach, keyed_flag_transition, limit_finding
+from models.state import KeyedState
 
 __all__ = ["GuaranteeConcentration", "LenderConcentration"]
 
-#: Flag key of a lender's or guarantor's related-party total (counterparty ids never start "@").
+#: Flag of a lender's or guarantor's related-party total (counterparty ids never start "@").
 _RELATED = "@related"
-
-
-def _new_state() -> dict[str, Any]:
-    return {"book": new_book(), "flags": {}}
 
 
 class LenderConcentration(Detector):
@@ -54,19 +54,19 @@ class LenderConcentration(Detector):
     kind = DetectorKind.RULE
     name = "lender_concentration"
     namespace = "lender_book"
+    keyed = True
 
     def state_key(self, event: Loan) -> str:
         return event.institution_id
 
     def detect(
-        self, event: Loan, state: dict[str, Any] | None, ctx: Context
-    ) -> tuple[dict[str, Any], list[Finding]]:
-        state = state if state is not None else _new_state()
-        change = apply_loan(state["book"], event)
+        self, event: Loan, state: KeyedState, ctx: Context
+    ) -> tuple[KeyedState, list[Finding]]:
+        change = apply_loan(state, event)
         record = ctx.registry.get(event.institution_id)
         if record is None:
             return state, []
-        flags: dict[str, int] = state["flags"]
+        lender = event.institution_id
         p = self.params.concentration
         findings: list[Finding] = []
         extra = {
@@ -78,7 +78,7 @@ class LenderConcentration(Detector):
         if single is not None:
             base = _base(record, single.base)
             breach = Breach(change.exposure, single.limit, single.base, base)
-            if flag_transition(flags, event.borrower_id, breach.breached):
+            if keyed_flag_transition(state, lender, event.borrower_id, breach.breached):
                 findings.append(
                     self._finding(
                         breach,
@@ -94,7 +94,7 @@ class LenderConcentration(Detector):
             breach = Breach(
                 change.related_total, p.related_party_total, "net_assets", record.net_assets
             )
-            if flag_transition(flags, _RELATED, breach.breached):
+            if keyed_flag_transition(state, lender, _RELATED, breach.breached):
                 findings.append(
                     self._finding(
                         breach,
@@ -156,26 +156,26 @@ class GuaranteeConcentration(Detector):
     kind = DetectorKind.RULE
     name = "guarantee_concentration"
     namespace = "guarantor_book"
+    keyed = True
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id
 
     def detect(
-        self, event: Guarantee, state: dict[str, Any] | None, ctx: Context
-    ) -> tuple[dict[str, Any] | None, list[Finding]]:
+        self, event: Guarantee, state: KeyedState, ctx: Context
+    ) -> tuple[KeyedState, list[Finding]]:
         if not is_own_guarantee(event):
             return state, []
-        state = state if state is not None else _new_state()
-        change = apply_guarantee(state["book"], event)
+        change = apply_guarantee(state, event)
         record = ctx.registry.get(event.guarantor_id)
         if record is None:
             return state, []
-        flags: dict[str, int] = state["flags"]
+        guarantor = event.guarantor_id
         p = self.params.concentration
         findings: list[Finding] = []
         extra = {"guarantee_id": event.guarantee_id, "event_type": event.event_type}
         single = Breach(change.exposure, p.guarantee_single_debtor, "net_assets", record.net_assets)
-        if flag_transition(flags, event.debtor_id, single.breached):
+        if keyed_flag_transition(state, guarantor, event.debtor_id, single.breached):
             findings.append(
                 self._finding(
                     single, "debtor_outstanding", EntityType.BORROWER, event.debtor_id, event, extra
@@ -185,7 +185,7 @@ class GuaranteeConcentration(Detector):
             related = Breach(
                 change.related_total, p.guarantee_related_total, "net_assets", record.net_assets
             )
-            if flag_transition(flags, _RELATED, related.breached):
+            if keyed_flag_transition(state, guarantor, _RELATED, related.breached):
                 related_extra = {**extra, "debtor_id": event.debtor_id}
                 findings.append(
                     self._finding(

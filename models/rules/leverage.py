@@ -10,14 +10,13 @@ borrowing data no feed carries, and the leasing risk-asset multiple has no catal
 
 from __future__ import annotations
 
-from typing import Any
-
-from models.book import apply_guarantee, is_own_guarantee, new_book
+from models.book import apply_guarantee, is_own_guarantee
 from models.categories import Category, DetectorKind, EntityType, Feed
 from models.detector import Context, Detector
 from models.events import Guarantee
 from models.findings import Finding
-from models.rules._breach import Breach, flag_transition, limit_finding
+from models.rules._breach import Breach, keyed_flag_transition, limit_finding
+from models.state import KeyedState
 
 __all__ = ["GuaranteeLeverage"]
 
@@ -45,17 +44,17 @@ class GuaranteeLeverage(Detector):
     kind = DetectorKind.RULE
     name = "guarantee_leverage"
     namespace = "guarantee_leverage"
+    keyed = True
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id
 
     def detect(
-        self, event: Guarantee, state: dict[str, Any] | None, ctx: Context
-    ) -> tuple[dict[str, Any] | None, list[Finding]]:
+        self, event: Guarantee, state: KeyedState, ctx: Context
+    ) -> tuple[KeyedState, list[Finding]]:
         if not is_own_guarantee(event):
             return state, []
-        state = state if state is not None else {"book": new_book(), "flags": {}}
-        change = apply_guarantee(state["book"], event)
+        change = apply_guarantee(state, event)
         record = ctx.registry.get(event.guarantor_id)
         if record is None:
             return state, []
@@ -63,7 +62,8 @@ class GuaranteeLeverage(Detector):
         small_micro = record.serves_small_micro
         multiple = p.guarantee_multiple_small_micro if small_micro else p.guarantee_multiple
         breach = Breach(change.total, multiple, "net_assets", record.net_assets)
-        if not flag_transition(state["flags"], event.guarantor_id, breach.breached):
+        guarantor = event.guarantor_id
+        if not keyed_flag_transition(state, guarantor, guarantor, breach.breached):
             return state, []
         finding = limit_finding(
             breach=breach,

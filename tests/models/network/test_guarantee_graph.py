@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from models.events import Guarantee, Institution
 from models.findings import Finding
 from models.network import GuaranteeNetwork
 from models.params import DetectorParams, GuaranteeNetworkParams, NetworkParams
-from models.state import DictRegistry, DictStore
+from models.state import DictRegistry, DictStore, KeyedState
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -51,14 +52,23 @@ def run(
     params: DetectorParams | None = None,
     registry: DictRegistry | None = None,
 ) -> tuple[Any, list[list[Finding]]]:
+    """Run the detector over the events; returns the graph's keys and the findings per event."""
     det = GuaranteeNetwork(params=params)
     ctx = Context(registry=registry or DictRegistry())
-    state, per_event = None, []
+    store = DictStore()
+    state = KeyedState(store, det.namespace or "")
+    per_event = []
     for event in events:
         assert det.state_key(event) == "graph"
-        state, found = det.detect(event, state, ctx)
+        _, found = det.detect(event, state, ctx)
         per_event.append(found)
-    return state, per_event
+    return store.data.get("guarantee_network", {}), per_event
+
+
+def keys(state: dict[str, Any], kind: str) -> set[str]:
+    """The ids of one kind of graph key: ``e`` edges, ``o``/``i`` adjacency, ``x`` released."""
+    prefix = f"{kind}|"
+    return {k.removeprefix(prefix) for k in state if k.startswith(prefix)}
 
 
 def circles(per_event: list[list[Finding]]) -> list[Finding]:
@@ -115,15 +125,15 @@ def test_released_edge_leaves_the_graph() -> None:
         ]
     )
     assert circles(per_event) == []
-    assert "G-A-B" not in state["edges"]
-    assert "A" not in state["out"]
+    assert "G-A-B" not in keys(state, "e")
+    assert "A" not in keys(state, "o")
 
 
 def test_edge_with_nothing_outstanding_leaves_the_graph() -> None:
     state, _ = run(
         [guarantee("A", "B"), guarantee("A", "B", minute=5, event_type="recovered", outstanding=0)]
     )
-    assert state["edges"] == {} and state["inc"] == {}
+    assert keys(state, "e") == set() and keys(state, "i") == set()
 
 
 def test_issue_arriving_after_its_release_stays_out() -> None:
@@ -135,7 +145,7 @@ def test_issue_arriving_after_its_release_stays_out() -> None:
         ]
     )
     assert circles(per_event) == []
-    assert "G-A-B" not in state["edges"]
+    assert "G-A-B" not in keys(state, "e")
 
 
 def test_guarantee_company_guaranteeing_clients_is_not_a_circle() -> None:
@@ -224,7 +234,7 @@ def test_compensation_at_a_widely_guaranteed_debtor_is_contagion() -> None:
     assert (f.entity_id, f.institution_id) == ("D", "FJ-MC-7")
     assert f.evidence["affected_nodes"] == 4
     assert f.evidence["total_exposure"] == 8_000_000.0
-    assert "G-E0-D" not in state["edges"]  # paid out: the edge is gone
+    assert "G-E0-D" not in keys(state, "e")  # paid out: the edge is gone
 
 
 def test_compensation_by_a_lone_guarantee_company_is_not_contagion() -> None:
@@ -270,4 +280,22 @@ def test_engine_keeps_the_graph_in_the_network_partition() -> None:
             event, store=store, registry=registry, partition=Partition.NETWORK
         ).findings
     assert [f.category for f in found] == [Category.GUARANTEE_CIRCLE]
-    assert set(store.get("guarantee_network", "graph")["edges"]) == {"G-A-B", "G-B-A"}
+    assert keys(store.data["guarantee_network"], "e") == {"G-A-B", "G-B-A"}
+
+
+def test_no_value_grows_with_the_network() -> None:
+    chain = [guarantee(f"E{i}", f"E{i + 1}") for i in range(3000)]
+    state, per_event = run([*chain, guarantee("E3000", "E2994", minute=1)])
+    assert len(keys(state, "e")) == 3001
+    assert max(len(json.dumps(value)) for value in state.values()) < 200
+    assert circles(per_event)[0].evidence["cycle_length"] == 7
+
+
+def test_released_ids_are_remembered_up_to_a_bound() -> None:
+    released = [
+        guarantee("A", "B", gid=f"G{i}", event_type="released", outstanding=0)
+        for i in range(10_005)
+    ]
+    state, _ = run(released)
+    assert len(keys(state, "x")) == 10_000
+    assert "G0" not in keys(state, "x") and "G5" in keys(state, "x")

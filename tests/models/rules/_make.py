@@ -8,6 +8,7 @@ from typing import Any
 
 from models import Context, Detector, DictRegistry, Finding, Guarantee, Institution, Loan, Trade
 from models.events import parse_time
+from models.state import DictStore, KeyedState
 
 T0 = "2026-11-02T10:00:00+08:00"  # a Monday
 
@@ -108,11 +109,13 @@ def run(
     """Findings per event; state goes through JSON between events, as in a Faust table.
 
     An ``Institution`` among the events updates the registry (and finds nothing), as the
-    ``institutions`` feed does between business events.
+    ``institutions`` feed does between business events. A keyed detector gets its namespace
+    of a ``DictStore`` whose every value is JSON-round-tripped between events.
     """
     reg = reg if reg is not None else DictRegistry()
     ctx = Context(registry=reg)
     states: dict[str | None, Any] = {}
+    store = DictStore()
     out: list[list[Finding]] = []
     for event in events:
         if isinstance(event, Institution):
@@ -120,8 +123,13 @@ def run(
             out.append([])
             continue
         key = detector.state_key(event)
-        state, found = detector.detect(event, states.get(key), ctx)
-        states[key] = json.loads(json.dumps(state))
+        if detector.keyed:
+            view = KeyedState(store, detector.namespace or "")
+            _, found = detector.detect(event, view if key is not None else None, ctx)
+            store.data = json.loads(json.dumps(store.data))
+        else:
+            state, found = detector.detect(event, states.get(key), ctx)
+            states[key] = json.loads(json.dumps(state))
         out.append(found)
     return out
 
