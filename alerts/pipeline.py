@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from alerts.metrics import AlertMetrics, region_label
 from alerts.routing import RoutingTree
 from alerts.silences import Silences
 from alerts.store import AlertRepository, make_engine, migrate, writer
+from alerts.store.reminders import Reminder, Reminders
 from models import Finding
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class AlertPipeline:
         if not batch:
             return []
         changes = self._transact(lambda repo, now: self._apply_all(repo, batch, now))
+        self._count(changes)
         for finding in batch:
             self._advance(finding.event_time)
         return changes
@@ -124,36 +126,51 @@ class AlertPipeline:
             before = clock - self.config.quiet_period
             while True:
                 done = self._transact(lambda repo, at: self._resolve_quiet(repo, before, at))
+                self._count(done)
                 changes.extend(done)
                 if len(done) < _TICK_BATCH:
                     break
         if self.config.escalation:
-            changes.extend(self._transact(self._escalate_overdue, now=now, count=False))
+            changes.extend(self._transact(self._escalate_overdue, now=now))
+        if self.config.outbox:
+            self.remind(now)
         return changes
+
+    def remind(self, now: datetime | None = None) -> int:
+        """Queue reminders (``repeat_interval``) of the alerts still open; returns how many.
+
+        An open or escalated alert is notified again to each receiver ``repeat_interval`` (of
+        the route that reaches the receiver) after its last delivered notification there; a
+        notified change restarts that clock. Acknowledged, suppressed, resolved, silenced and
+        inhibited alerts are not reminded. Reminders are outbox rows like any notification
+        (grouped, retried, unique per repeat number), not alert changes, so ``tick`` returns
+        none. At most ``_REMIND_ROUNDS`` × ``_TICK_BATCH`` due rows are read per call.
+        """
+        queued = 0
+        for _ in range(_REMIND_ROUNDS):
+            read, done = self._transact(self._remind, now=now)
+            queued += done
+            if read < _TICK_BATCH:
+                break
+        if queued:
+            log.info("queued %d reminders", queued)
+        return queued
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- internals ------------------------------------------------------------------------
     def _transact(
-        self,
-        work: Callable[[AlertRepository, datetime], list[AlertChange]],
-        *,
-        now: datetime | None = None,
-        count: bool = True,
-    ) -> list[AlertChange]:
+        self, work: Callable[[AlertRepository, datetime], _T], *, now: datetime | None = None
+    ) -> _T:
         for attempt in range(1, _RETRIES + 1):
             try:
                 with Session(self._writer) as session, session.begin():
-                    changes = work(AlertRepository(session), utc(now or self._clock()))
+                    return work(AlertRepository(session), utc(now or self._clock()))
             except (IntegrityError, StaleAlert) as exc:
                 # Another writer opened the same dedup key, saw the same event or changed the
                 # alert first: start over from what it committed.
                 log.warning("alert write collided (attempt %d): %s", attempt, exc)
-                continue
-            if count:
-                self._count(changes)
-            return changes
         raise StoreConflict(f"alert write still colliding after {_RETRIES} attempts")
 
     def _apply_all(
@@ -277,6 +294,51 @@ class AlertPipeline:
         )
         return workflow.escalate_overdue(self.config.escalation, actor=PIPELINE_ACTOR)
 
+    def _remind(self, repo: AlertRepository, now: datetime) -> tuple[int, int]:
+        """One batch of due armed rows: queue their reminders, or arm them again for later,
+        or disarm them (superseded by a newer notification, or the alert is over). Returns
+        (rows read, reminders queued)."""
+        store = Reminders(repo.session)
+        armed = store.due(now=now, limit=_TICK_BATCH)
+        if not armed:
+            return 0, 0
+        ids = {a.alert_id for a in armed}
+        latest = store.latest(ids)
+        current = store.alerts(ids)
+        silences = Silences(repo.session).active(now)
+        times: dict[int, datetime | None] = {}
+        queue: list[Reminder] = []
+        for row in armed:
+            alert = current.get(row.alert_id)
+            if (
+                alert is None
+                or alert.status in _NEVER_REMINDED
+                or latest.get((row.alert_id, row.receiver)) != row.id
+                or row.receiver not in alert.routes
+            ):
+                times[row.id] = None  # superseded, or nothing more to remind of
+                continue
+            routes = {m.receiver: m.route for m in self.routing.matches(alert)}
+            route = routes.get(row.receiver, self.routing.root)
+            interval = route.repeat_interval
+            due = row.delivered_at + interval
+            if due > now:
+                times[row.id] = due
+                continue
+            if alert.status is AlertStatus.ACKNOWLEDGED:
+                times[row.id] = now + interval  # someone works on it; look again later
+                continue
+            silence = next((s for s in silences if s.matches(alert)), None)
+            if silence is not None:
+                times[row.id] = min(silence.ends_at, now + interval)
+                continue
+            if inhibitor(repo, alert, self.routing.inhibit_rules) is not None:
+                times[row.id] = now + interval
+                continue
+            queue.append(Reminder(row, alert, route.group_key(alert)))
+        store.rearm(times)
+        return len(armed), store.enqueue(queue, now=now)
+
     def _count(self, changes: list[AlertChange]) -> None:
         if self.metrics is None:
             return
@@ -308,5 +370,10 @@ class AlertPipeline:
             self._watermark_loaded = True
 
 
-#: Alerts resolved per transaction by ``tick``.
+#: Alerts resolved, and armed outbox rows looked at, per transaction by ``tick``.
 _TICK_BATCH = 500
+#: Reminder transactions per ``tick`` at most: bounds its cost when many fall due at once.
+_REMIND_ROUNDS = 4
+#: Statuses whose armed rows are disarmed for good (suppressed only ever resolves).
+_NEVER_REMINDED = frozenset({AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
+_T = TypeVar("_T")

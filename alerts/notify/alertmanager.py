@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from alerts.notify.config import AlertmanagerTarget, Target
-from alerts.notify.notification import DeliveryFailed, Notification
+from alerts.notify.notification import DeliveryFailed, Notification, repeat_of
 from alerts.notify.templates import evidence_lines, headline, kind_of
 from alerts.notify.webhook import RETRYABLE_4XX
 
@@ -55,6 +55,8 @@ def postable_alert(
         "occurrences": str(data["occurrences"]),
         "cloudevent_id": event["id"],
     }
+    if repeat_of(event):
+        annotations["repeat"] = str(repeat_of(event))
     if kind_of(event) == "resolved":
         ends = datetime.fromisoformat(event["time"])
     else:

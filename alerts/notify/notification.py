@@ -6,11 +6,20 @@ refused the request), so the outbox rows are marked dead at once instead of retr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alerts.errors import AlertsError
 from alerts.notify.config import Target
+
+#: CloudEvents extension attribute of a reminder: its number (1 for the first reminder).
+REPEAT_ATTRIBUTE = "fenghuorepeat"
+
+
+def repeat_of(event: Mapping[str, Any]) -> int:
+    """0 for a change, n for the n-th reminder (``repeat_interval``) of one."""
+    return int(event.get(REPEAT_ATTRIBUTE, 0))
 
 
 class DeliveryFailed(AlertsError, RuntimeError):
@@ -27,7 +36,8 @@ class Notification:
 
     ``key`` is the idempotency key: the same on every retry of this batch, so a receiver that
     got it before (and whose answer was lost) can drop the repeat. ``events`` are the
-    CloudEvents of the outbox rows, oldest first; each keeps its own id (``<alert_id>.<rev>``).
+    CloudEvents of the outbox rows, oldest first; each keeps its own id (``<alert_id>.<rev>``),
+    and a reminder's carries ``fenghuorepeat``: n (see ``repeat_of``).
     """
 
     key: str
@@ -35,6 +45,11 @@ class Notification:
     group_key: str
     events: tuple[dict[str, Any], ...]
     alert_url: str | None = None
+
+    @property
+    def repeat(self) -> int:
+        """The highest reminder number among the events (0: no reminder in it)."""
+        return max((repeat_of(e) for e in self.events), default=0)
 
     def link(self, alert_id: str) -> str | None:
         return self.alert_url.format(alert_id=alert_id) if self.alert_url else None

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, select, update
+from sqlalchemy import Engine, and_, bindparam, case, func, null, select, update
 from sqlalchemy.orm import Session
 
 from alerts.alert import utc
+from alerts.notify.notification import REPEAT_ATTRIBUTE
 from alerts.routing import Route, RoutingTree
 from alerts.store import writer
-from alerts.store.tables import outbox
+from alerts.store.tables import UTCDateTime, outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,12 @@ _SETTLE = (
         next_attempt_at=bindparam("_next"),
         last_error=bindparam("_error"),
         done_channels=bindparam("_done"),
+        # A delivered notification of an open alert is armed: the pipeline's tick schedules
+        # its reminder (repeat_interval) from here.
+        repeat_at=case(
+            (outbox.c.kind == "resolved", null()),
+            else_=bindparam("_delivered_at", type_=UTCDateTime()),
+        ),
     )
 )
 
@@ -85,6 +92,15 @@ def routes_by_path(routing: RoutingTree) -> dict[str, Route]:
         found[node.path] = node
         todo.extend(node.routes)
     return found
+
+
+def _marked(payload: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """The row's CloudEvent; a reminder carries its number as the ``fenghuorepeat``
+    extension attribute, so every channel can say so."""
+    event = dict(payload)
+    if repeat:
+        event[REPEAT_ATTRIBUTE] = repeat
+    return event
 
 
 class OutboxClaims:
@@ -119,6 +135,7 @@ class OutboxClaims:
                 outbox.c.batch_key,
                 outbox.c.done_channels,
                 outbox.c.created_at,
+                outbox.c.repeat,
             )
             .where(
                 _PENDING,
@@ -197,7 +214,7 @@ class OutboxClaims:
             group_key=first.group_key,
             ids=tuple(r.id for r in members),
             attempts=tuple(r.attempts + 1 for r in members),
-            events=tuple(dict(r.payload) for r in members),
+            events=tuple(_marked(r.payload, r.repeat) for r in members),
             done_channels=frozenset(done),
         )
 

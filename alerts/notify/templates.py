@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from alerts.notify.notification import Notification
+from alerts.notify.notification import Notification, repeat_of
 
 MAX_EVIDENCE = 8
 
@@ -95,9 +95,13 @@ def evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
 
 
 def headline(event: Mapping[str, Any]) -> tuple[str, str]:
-    """One line per language: kind, category, severity, institution."""
+    """One line per language: kind (or reminder and its number), category, severity,
+    institution."""
     data = event["data"]
     kind_zh, kind_en = _names(KIND_NAMES, kind_of(event))
+    repeat = repeat_of(event)
+    if repeat:
+        kind_zh, kind_en = f"重复提醒 第{repeat}次", f"Reminder #{repeat}"
     cat_zh, cat_en = _names(CATEGORY_NAMES, data["category"])
     sev_zh, sev_en = _names(SEVERITY_NAMES, data["severity"])
     who = data.get("institution_id") or data["entity_id"]
@@ -131,6 +135,8 @@ def _block_zh(event: Mapping[str, Any], link: str | None) -> list[str]:
         f"首次/最近发现：{data['first_seen']} / {data['last_seen']}（共{data['occurrences']}次）",
         "主要证据：",
     ]
+    if repeat_of(event):
+        lines.insert(1, f"重复提醒：预警仍未处理（状态 {data['status']}），确认后不再提醒")
     lines += [f"  {line}" for line in evidence_lines(data.get("evidence", {}))] or ["  —"]
     if link:
         lines.append(f"详情：{link}")
@@ -153,6 +159,10 @@ def _block_en(event: Mapping[str, Any], link: str | None) -> list[str]:
         f"({data['occurrences']} occurrences)",
         "Key evidence:",
     ]
+    if repeat_of(event):
+        lines.insert(
+            1, f"Reminder: still {data['status']}, not acknowledged; acknowledging it stops them"
+        )
     lines += [f"  {line}" for line in evidence_lines(data.get("evidence", {}))] or ["  -"]
     if link:
         lines.append(f"Details: {link}")

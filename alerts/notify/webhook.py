@@ -89,6 +89,9 @@ def webhook_body(notification: Notification) -> bytes:
         "receiver": notification.receiver,
         "group_key": notification.group_key,
         "summary": summary(notification),
+        # 0: changes only; n: the highest reminder number of the events (each reminder event
+        # says its own in ``fenghuorepeat``).
+        "repeat": notification.repeat,
         "events": list(notification.events),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,8 +1,9 @@
 """``AlertRepository(session)``: every read and write of alerts, in the caller's transaction.
 
 Writes are idempotent: an alert is saved by ``alert_id`` (insert or update), event ids by
-(dedup_key, event_id), outbox rows by (alert_id, revision, receiver). Pages are keyset
-(cursor) pages in (``last_seen`` or ``first_seen``, ``alert_id``) order, newest first.
+(dedup_key, event_id), outbox rows by (alert_id, revision, receiver) (reminders add their
+repeat number: ``alerts.store.reminders``). Pages are keyset (cursor) pages in (``last_seen``
+or ``first_seen``, ``alert_id``) order, newest first.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class OutboxItem:
     attempts: int
     next_attempt_at: datetime
     created_at: datetime
+    #: 0 for the change itself, n for its n-th reminder (``repeat_interval``).
+    repeat: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,7 +490,9 @@ class AlertRepository:
         queued = set(
             self.session.scalars(
                 select(outbox.c.receiver).where(
-                    outbox.c.alert_id == alert.alert_id, outbox.c.revision == alert.revision
+                    outbox.c.alert_id == alert.alert_id,
+                    outbox.c.revision == alert.revision,
+                    outbox.c.repeat == 0,
                 )
             )
         )
@@ -518,6 +523,7 @@ class AlertRepository:
                 attempts=r.attempts,
                 next_attempt_at=r.next_attempt_at,
                 created_at=r.created_at,
+                repeat=r.repeat,
             )
             for r in self.session.execute(query)
         ]

@@ -41,6 +41,8 @@ KEY = 512
 #: The predicate of the partial indexes on active alerts. Queries must spell it the same way,
 #: as literal SQL (``ACTIVE`` itself), for SQLite to use those indexes.
 ACTIVE = text("status <> 'resolved'")
+#: The predicate of the partial index on outbox rows waiting to be reminded (``repeat_at``).
+ARMED = text("repeat_at IS NOT NULL")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -195,10 +197,17 @@ outbox = Table(
     Column("dead_at", UTCDateTime),
     Column("batch_key", String(ID)),
     Column("done_channels", JSON),
-    UniqueConstraint("alert_id", "revision", "receiver"),
+    # Reminders (repeat_interval): 0 for the change itself, n for its n-th reminder; and, on a
+    # delivered row that is the latest notification of its alert to its receiver, when the
+    # pipeline's tick should look at it again (null: never).
+    Column("repeat", Integer, nullable=False, server_default=text("0")),
+    Column("repeat_at", UTCDateTime),
+    UniqueConstraint("alert_id", "revision", "receiver", "repeat"),
     Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
     # The last notification of a group (group_interval) is an index lookup.
     Index("ix_outbox_group", "receiver", "group_key", "delivered_at"),
+    # The tick's reminder scan: the armed rows only, in due order.
+    Index("ix_outbox_repeat_at", "repeat_at", sqlite_where=ARMED, postgresql_where=ARMED),
 )
 
 #: Silences: matchers over alert labels, muting deliveries between ``starts_at`` and ``ends_at``.
