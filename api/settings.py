@@ -79,6 +79,28 @@ class StreamSection(_Section):
     retry_ms: int = Field(default=3000, ge=100)
 
 
+class KafkaTlsSection(BaseModel):
+    """The TLS options of the worker's ``[kafka]`` section, for ``/readyz``'s broker check.
+
+    The same keys as the worker's, read from the same section, so one configuration serves
+    both processes. The API speaks no Kafka (SASL needs a Kafka client), so its check proves a
+    broker listener answers with a certificate this CA trusts; the other keys are ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+
 class ApiSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -108,6 +130,8 @@ class ApiSettings(BaseSettings):
     environment: Literal["development", "staging", "production"] = "development"
     api: ApiSection = ApiSection()
     alerts: AlertsConfig = AlertsConfig()
+    #: TLS towards the broker checked by ``/readyz`` (``api.broker``), from ``[kafka]``.
+    kafka: KafkaTlsSection = KafkaTlsSection()
 
     @classmethod
     def settings_customise_sources(

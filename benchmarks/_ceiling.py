@@ -2,7 +2,7 @@
 
 Run as a child process (``python -m benchmarks._ceiling``) so it can be pinned to the worker's
 core; it prints one JSON line: events read, seconds from the consumer's start to the last
-record, and the rate.
+record, and the rate. It connects with the worker's ``[kafka]`` security options (TLS, SASL).
 """
 
 from __future__ import annotations
@@ -15,11 +15,16 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from stream.security import aiokafka_options
+from stream.settings import KafkaSection, WorkerSettings
+
 #: Give up when nothing new arrives for this long (the topics hold fewer records than asked).
 IDLE_SECONDS = 30.0
 
 
-async def read_all(bootstrap: str, topics: list[str], expected: int) -> dict[str, Any]:
+async def read_all(
+    bootstrap: str, topics: list[str], expected: int, security: KafkaSection | None = None
+) -> dict[str, Any]:
     """Read ``expected`` records from the start of ``topics`` without a group or decoding."""
     consumer = AIOKafkaConsumer(
         *topics,
@@ -27,6 +32,7 @@ async def read_all(bootstrap: str, topics: list[str], expected: int) -> dict[str
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **(aiokafka_options(security) if security is not None else {}),
     )
     await consumer.start()
     read, last = 0, 0.0
@@ -59,7 +65,8 @@ def main(argv: list[str]) -> None:
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(read_all(bootstrap, topics, int(expected)))
+    security = WorkerSettings().kafka
+    result = asyncio.run(read_all(bootstrap, topics, int(expected), security))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

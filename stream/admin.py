@@ -3,21 +3,28 @@
 The worker calls ``ensure_topics`` at start with the specs built from its settings, so a fresh
 broker, a restarted one and one where the partition count was raised all end in the same state.
 Kafka cannot remove partitions, so a spec asking for fewer than exist leaves the topic alone.
+Every function takes ``security=`` (the ``[kafka]`` section) for brokers that need TLS or SASL;
+None connects in plaintext.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-from kafka.errors import for_code
+from kafka.errors import KafkaError, for_code
+
+from stream.security import kafka_python_options
+from stream.settings import KafkaSection
 
 __all__ = [
+    "BrokerUnavailable",
     "EnsureResult",
     "TopicError",
     "TopicSpec",
@@ -36,6 +43,46 @@ _UNKNOWN_TOPIC = 3
 
 class TopicError(RuntimeError):
     """The broker refused to create, grow, configure or delete a topic; the message says why."""
+
+
+class BrokerUnavailable(ConnectionError):
+    """No broker could be reached; the message gives the client's last reason (refused TLS
+    handshake, failed SASL authentication), never a credential."""
+
+
+#: The connection prefix kafka-python puts before a reason (``<KafkaConnection ...>: ``).
+_CONNECTION_PREFIX = re.compile(r"^(<[^>]*>: )+")
+
+
+class _LastReason(logging.Handler):
+    """Keeps the most telling connection error kafka-python logged (it only raises a timeout).
+
+    An authentication or TLS handshake failure beats a bare "socket disconnected".
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reason: str | None = None
+        self.telling = False
+        self.dropped = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = _CONNECTION_PREFIX.sub("", record.getMessage())
+        self.dropped = self.dropped or "socket disconnected" in text
+        telling = any(word in text for word in ("Authentication", "Handshake", "SSL"))
+        if telling or not self.telling:
+            self.reason, self.telling = text, telling
+
+
+@contextlib.contextmanager
+def _last_reason() -> Iterator[_LastReason]:
+    handler = _LastReason()
+    client_log = logging.getLogger("kafka")
+    client_log.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        client_log.removeHandler(handler)
 
 
 @dataclass(frozen=True)
@@ -79,14 +126,28 @@ class EnsureResult:
 
 
 @contextlib.contextmanager
-def _admin(bootstrap: str, timeout: float) -> Iterator[KafkaAdminClient]:
+def _admin(
+    bootstrap: str, timeout: float, security: KafkaSection | None = None
+) -> Iterator[KafkaAdminClient]:
     millis = int(timeout * 1000)
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="fenghuo-admin",
-        request_timeout_ms=millis,
-        bootstrap_timeout_ms=millis,
-    )
+    with _last_reason() as last:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap,
+                client_id="fenghuo-admin",
+                request_timeout_ms=millis,
+                bootstrap_timeout_ms=millis,
+                **(kafka_python_options(security) if security is not None else {}),
+            )
+        except KafkaError as error:
+            protocol = security.security_protocol if security is not None else "PLAINTEXT"
+            hint = ""
+            if last.dropped and not last.telling:
+                hint = " (the broker closed the connection: does its listener expect TLS/SASL?)"
+            raise BrokerUnavailable(
+                f"cannot connect to Kafka at {bootstrap} over {protocol}: "
+                f"{last.reason or error}{hint}"
+            ) from None
     try:
         yield admin
     finally:
@@ -170,6 +231,7 @@ def ensure_topics(
     *,
     replication_factor: int | None = None,
     timeout: float = 30.0,
+    security: KafkaSection | None = None,
 ) -> EnsureResult:
     """Create missing topics, add partitions to smaller ones, set the configs the specs name.
 
@@ -177,7 +239,7 @@ def ensure_topics(
     """
     by_name = {spec.name: spec for spec in specs}
     result = EnsureResult()
-    with _admin(bootstrap, timeout) as admin:
+    with _admin(bootstrap, timeout, security) as admin:
         counts = _partition_counts(admin, by_name)
         missing = [spec for name, spec in by_name.items() if name not in counts]
         if missing:
@@ -214,7 +276,13 @@ def ensure_topics(
     return result
 
 
-def broker_answers(bootstrap: str, *, node_id: int | None = None, timeout: float = 5.0) -> bool:
+def broker_answers(
+    bootstrap: str,
+    *,
+    node_id: int | None = None,
+    timeout: float = 5.0,
+    security: KafkaSection | None = None,
+) -> bool:
     """The broker answers a metadata request and lists a live broker (``node_id`` if given).
 
     False, never an exception, while it is down or still starting: callers poll this.
@@ -226,7 +294,7 @@ def broker_answers(bootstrap: str, *, node_id: int | None = None, timeout: float
     except (OSError, ValueError):
         return False
     try:
-        with _admin(bootstrap, timeout) as admin:
+        with _admin(bootstrap, timeout, security) as admin:
             brokers = admin.describe_cluster().get("brokers", [])
     except Exception as error:  # any client failure means "not answering yet"
         logger.debug("broker at %s not answering: %r", bootstrap, error)
@@ -237,25 +305,39 @@ def broker_answers(bootstrap: str, *, node_id: int | None = None, timeout: float
 
 
 def topic_partitions(
-    bootstrap: str, names: Iterable[str], *, timeout: float = 30.0
+    bootstrap: str,
+    names: Iterable[str],
+    *,
+    timeout: float = 30.0,
+    security: KafkaSection | None = None,
 ) -> dict[str, int]:
     """Partition count of each existing topic among ``names`` (missing ones are left out)."""
-    with _admin(bootstrap, timeout) as admin:
+    with _admin(bootstrap, timeout, security) as admin:
         return _partition_counts(admin, names)
 
 
 def list_topics(
-    bootstrap: str, *, include_internal: bool = False, timeout: float = 30.0
+    bootstrap: str,
+    *,
+    include_internal: bool = False,
+    timeout: float = 30.0,
+    security: KafkaSection | None = None,
 ) -> list[str]:
     """Topic names on the broker, sorted; internal ones (``__consumer_offsets``) on request."""
-    with _admin(bootstrap, timeout) as admin:
+    with _admin(bootstrap, timeout, security) as admin:
         names: list[str] = admin.list_topics()
     return sorted(name for name in names if include_internal or not name.startswith("__"))
 
 
-def delete_topics(bootstrap: str, names: Iterable[str], *, timeout: float = 30.0) -> list[str]:
+def delete_topics(
+    bootstrap: str,
+    names: Iterable[str],
+    *,
+    timeout: float = 30.0,
+    security: KafkaSection | None = None,
+) -> list[str]:
     """Delete the topics among ``names`` that exist; returns those deleted."""
-    with _admin(bootstrap, timeout) as admin:
+    with _admin(bootstrap, timeout, security) as admin:
         existing = sorted(set(names) & set(admin.list_topics()))
         if not existing:
             return []

@@ -166,12 +166,10 @@ def create_app(
 
 
 def _credentials(settings: WorkerSettings) -> Any:
-    kafka = settings.kafka
-    if kafka.sasl_username is None or kafka.sasl_password is None:
-        return None
-    return faust.SASLCredentials(
-        username=kafka.sasl_username, password=kafka.sasl_password.get_secret_value()
-    )
+    """TLS/SASL of the ``[kafka]`` section (``stream.security``); None for PLAINTEXT."""
+    from stream.security import faust_credentials
+
+    return faust_credentials(settings.kafka)
 
 
 #: Built by ``__getattr__`` on first access (declared, not assigned, so the lookup reaches it).

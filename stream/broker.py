@@ -18,9 +18,10 @@ import string
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stream._broker_tls import BrokerTls, scram_arguments, tls_properties
 from stream._jvm import (
     BrokerError,
     ClassDataArchive,
@@ -43,6 +44,7 @@ __all__ = [
     "BrokerError",
     "BrokerSettings",
     "BrokerStatus",
+    "BrokerTls",
     "KafkaBroker",
     "MissingToolError",
     "default_home",
@@ -88,10 +90,22 @@ class BrokerSettings:
     libs: Path | None = None
     #: Extra JVM flags, after the heap flags.
     jvm_options: tuple[str, ...] = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20")
+    #: SSL and SASL_SSL listeners besides the plaintext one; None: plaintext only.
+    tls: BrokerTls | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def ssl_bootstrap(self) -> str | None:
+        """``host:port`` of the SSL listener, when there is one."""
+        return f"{self.host}:{self.tls.ssl_port}" if self.tls else None
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str | None:
+        """``host:port`` of the SASL_SSL listener, when there is one."""
+        return f"{self.host}:{self.tls.sasl_ssl_port}" if self.tls else None
 
     @property
     def libs_dir(self) -> Path:
@@ -148,27 +162,39 @@ class KafkaBroker:
         self._process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def isolated(cls, home: Path, *, libs: Path | None = None) -> KafkaBroker:
+    def isolated(
+        cls, home: Path, *, libs: Path | None = None, tls: BrokerTls | None = None
+    ) -> KafkaBroker:
         """A broker on free ports in ``home`` (tests); the JVM dies with this process.
 
         ``libs`` defaults to the dev broker's jars so they are fetched once per machine.
+        ``tls`` adds its SSL and SASL_SSL listeners, on free ports too (its own are ignored).
         """
-        port, controller_port = free_ports(2)
+        port, controller_port, ssl_port, sasl_ssl_port = free_ports(4)
+        if tls is not None:
+            tls = replace(tls, ssl_port=ssl_port, sasl_ssl_port=sasl_ssl_port)
         settings = BrokerSettings(
             home=home.resolve(),
             port=port,
             controller_port=controller_port,
             libs=libs if libs is not None else BrokerSettings().libs_dir,
+            tls=tls,
         )
         return cls(settings, tie_to_parent=True)
 
     @classmethod
     def start_isolated(
-        cls, home: Path, *, libs: Path | None = None, wait: float = 60.0, attempts: int = 3
+        cls,
+        home: Path,
+        *,
+        libs: Path | None = None,
+        wait: float = 60.0,
+        attempts: int = 3,
+        tls: BrokerTls | None = None,
     ) -> KafkaBroker:
         """Start an isolated broker, picking new ports if another process took the chosen ones."""
         for attempt in range(1, attempts + 1):
-            broker = cls.isolated(home, libs=libs)
+            broker = cls.isolated(home, libs=libs, tls=tls)
             try:
                 broker.start(wait=wait)
             except BrokerError as error:
@@ -259,6 +285,10 @@ class KafkaBroker:
             controller_port=s.controller_port,
             log_dir=self.data_dir,
         )
+        if s.tls is not None:
+            rendered += tls_properties(
+                s.tls, host=s.host, port=s.port, controller_port=s.controller_port
+            )
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.properties_file.write_text(rendered)
 
@@ -276,11 +306,16 @@ class KafkaBroker:
             "kafka.tools.StorageTool",
             "format", "-t", new_cluster_id(), "-c", str(self.properties_file),
         ]  # fmt: skip
+        tls = self.settings.tls
+        if tls is not None:
+            command += scram_arguments(tls)
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            output = (result.stdout + result.stderr).strip()
+            for _, password in tls.users if tls is not None else ():
+                output = output.replace(password, "***")
             raise BrokerError(
-                f"formatting {self.data_dir} failed (exit {result.returncode}):\n"
-                f"{(result.stdout + result.stderr).strip()}"
+                f"formatting {self.data_dir} failed (exit {result.returncode}):\n{output}"
             )
         return True
 

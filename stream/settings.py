@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,10 @@ class TopicsSection(_Section):
     dead_letter_partitions: int = Field(1, ge=1)
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
 class KafkaSection(_Section):
     bootstrap: str = "127.0.0.1:19092"
     app_id: str = "fenghuo-worker"
@@ -68,6 +72,52 @@ class KafkaSection(_Section):
     topics: TopicsSection = TopicsSection()
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    #: How clients reach the brokers; ``stream.security`` turns these into client options.
+    #: Left unset with SASL credentials given, it is SASL_PLAINTEXT (the older config).
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    #: PEM CA bundle that signed the brokers' certificates; None: the system's trust store.
+    ssl_cafile: Path | None = None
+    #: Client certificate (PEM) and its key, for brokers that require mutual TLS.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _security_consistent(self) -> KafkaSection:
+        credentials = self.sasl_username is not None or self.sasl_password is not None
+        complete = self.sasl_username is not None and self.sasl_password is not None
+        implicit = "security_protocol" not in self.model_fields_set
+        if complete and implicit:
+            self.security_protocol = "SASL_PLAINTEXT"
+        protocol = self.security_protocol
+        if protocol.startswith("SASL_"):
+            if not self.sasl_username or self.sasl_password is None:
+                raise ValueError(
+                    f"kafka.security_protocol={protocol} needs kafka.sasl_username and "
+                    "kafka.sasl_password"
+                )
+        elif credentials and implicit:  # half a pair never turned SASL on: as before, unused
+            log.warning("kafka.sasl_username/sasl_password: only one is set, SASL stays off")
+        elif credentials:
+            raise ValueError(
+                f"kafka.sasl_username/sasl_password are set but kafka.security_protocol="
+                f"{protocol} does not use SASL (SASL_PLAINTEXT or SASL_SSL does)"
+            )
+        tls = {
+            name: value
+            for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password")
+            if (value := getattr(self, name)) is not None
+        }
+        if tls and not protocol.endswith("SSL"):
+            raise ValueError(
+                f"kafka.{', kafka.'.join(tls)} set but kafka.security_protocol={protocol} "
+                "does not use TLS (SSL or SASL_SSL does)"
+            )
+        if self.ssl_certfile is None and (self.ssl_keyfile or self.ssl_password):
+            raise ValueError("kafka.ssl_keyfile and kafka.ssl_password need kafka.ssl_certfile")
+        return self
 
 
 class InputSection(_Section):

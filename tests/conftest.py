@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester", "tests.fixtures.kafka", "tests.fixtures.postgres"]
+pytest_plugins = [
+    "pytester",
+    "tests.fixtures.kafka",
+    "tests.fixtures.postgres",
+    "tests.fixtures.certs",
+    "tests.fixtures.kafka_tls",
+]
 
-_MARKER_OF_FIXTURE = {"kafka_broker": "kafka", "postgres_url": "postgres"}
+_MARKER_OF_FIXTURE = {
+    "kafka_broker": "kafka",
+    "kafka_tls_broker": "kafka",
+    "postgres_url": "postgres",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -49,6 +49,7 @@ def demo(rate: float, seed: int, institutions: int, bad_rate: float, api: bool) 
     logging.getLogger().setLevel(logging.WARNING)  # the demo talks through click.echo
     from stream.admin import ensure_topics
     from stream.broker import BrokerError, KafkaBroker
+    from stream.security import kafka_python_options
     from stream.settings import WorkerSettings
     from stream.topics import topic_specs
 
@@ -72,9 +73,14 @@ def demo(rate: float, seed: int, institutions: int, bad_rate: float, api: bool) 
         else:
             click.echo(f"Using the configured broker at {bootstrap}")
         ensure_topics(
-            bootstrap, topic_specs(settings), replication_factor=settings.kafka.replication_factor
+            bootstrap,
+            topic_specs(settings),
+            replication_factor=settings.kafka.replication_factor,
+            security=settings.kafka,
         )
-        alerts = stack.enter_context(_alert_reader(bootstrap, settings.topic("alerts")))
+        alerts = stack.enter_context(
+            _alert_reader(bootstrap, settings.topic("alerts"), kafka_python_options(settings.kafka))
+        )
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         stack.callback(_stop_all, children)
         children.append(("worker", _spawn(["worker"], logs / "worker.log")))
@@ -116,11 +122,11 @@ def _spawn(args: list[str], logfile: Path) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def _alert_reader(bootstrap: str, topic: str) -> Iterator[Any]:
+def _alert_reader(bootstrap: str, topic: str, security: dict[str, Any]) -> Iterator[Any]:
     """A consumer of ``alerts`` from its current end: this run's alerts, not earlier ones."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)

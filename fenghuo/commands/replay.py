@@ -44,7 +44,9 @@ def replay(
     prepare_topics(settings, server, topic_suffix)
     bad: Counter[str] = Counter()
     with (
-        FeedProducer(server, feed_topics(settings, topic_suffix), rate=rate) as producer,
+        FeedProducer(
+            server, feed_topics(settings, topic_suffix), rate=rate, security=settings.kafka
+        ) as producer,
         tqdm(unit="rec", disable=True if quiet else None, dynamic_ncols=True) as bar,
     ):
         for line in read_history(history):

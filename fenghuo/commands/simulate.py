@@ -164,7 +164,8 @@ def _emit(
     settings = WorkerSettings()
     prepare_topics(settings, bootstrap, topic_suffix)
     count = 0
-    with FeedProducer(bootstrap, feed_topics(settings, topic_suffix), rate=rate) as producer:
+    topics = feed_topics(settings, topic_suffix)
+    with FeedProducer(bootstrap, topics, rate=rate, security=settings.kafka) as producer:
         for topic, key, value in with_malformed(written(), bad_rate, random.Random(f"{seed}:bad")):
             producer.send(topic, key, value)
             count += 1

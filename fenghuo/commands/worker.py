@@ -44,6 +44,7 @@ def worker(ensure_topics: bool) -> None:
                 settings.kafka.bootstrap,
                 [*topic_specs(settings), *changelog_specs(app)],
                 replication_factor=settings.kafka.replication_factor,
+                security=settings.kafka,
             )
         except Exception as error:  # kafka-python raises several unrelated types here
             raise click.ClickException(

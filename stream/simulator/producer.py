@@ -20,7 +20,8 @@ from kafka import KafkaProducer
 from models.categories import Feed
 from models.history import HistoryRecord
 from stream.admin import ensure_topics
-from stream.settings import WorkerSettings
+from stream.security import kafka_python_options
+from stream.settings import KafkaSection, WorkerSettings
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +35,16 @@ def feed_topics(settings: WorkerSettings, suffix: str | None = None) -> dict[str
 
 
 def prepare_topics(settings: WorkerSettings, bootstrap: str, suffix: str | None) -> None:
-    """Create the worker's topics (with the suffix) before producing, as the worker would."""
+    """Create the worker's topics (with the suffix) before producing, as the worker would.
+
+    The admin client connects with the security options of ``settings.kafka``.
+    """
     from stream.topics import topic_specs
 
     effective = settings.model_copy(deep=True)
     if suffix is not None:
         effective.kafka.topic_suffix = suffix
-    ensure_topics(bootstrap, topic_specs(effective))
+    ensure_topics(bootstrap, topic_specs(effective), security=settings.kafka)
 
 
 class FeedProducer:
@@ -54,6 +58,8 @@ class FeedProducer:
         Feed name -> topic name (see ``feed_topics``).
     rate : float, default 0
         Records per wall-clock second; 0 sends as fast as the broker takes them.
+    security : KafkaSection, optional
+        TLS/SASL options (``stream.security``); None connects in plaintext.
     """
 
     def __init__(
@@ -64,6 +70,7 @@ class FeedProducer:
         rate: float = 0.0,
         linger_ms: int = 20,
         compression: str = "gzip",
+        security: KafkaSection | None = None,
         **config: Any,
     ) -> None:
         self.topics = topics
@@ -77,6 +84,7 @@ class FeedProducer:
             compression_type=compression,
             batch_size=256 * 1024,
             acks=1,
+            **(kafka_python_options(security) if security is not None else {}),
             **config,
         )
 
