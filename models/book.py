@@ -80,8 +80,14 @@ class ExposureChange(NamedTuple):
 
 
 def summary(state: KeyedState, owner: str) -> dict[str, Any]:
-    """The owner's running totals (a fresh one for an empty book); ``set`` it after changing it."""
+    """The owner's running totals (a fresh one for an empty book); ``set`` it after changing it.
+
+    A book still in the layout of one value per owner (state written before books were keyed)
+    is split into keys on first read.
+    """
     found: dict[str, Any] | None = state.get(owner)
+    if found is not None and "book" in found:
+        found = _split_whole_book(state, owner, found)
     return found if found is not None else {"related": 0.0, "total": 0.0, "closings": 0}
 
 
@@ -190,6 +196,24 @@ def is_own_guarantee(guarantee: Guarantee) -> bool:
         guarantee.guarantor_type == "guarantee_company"
         and guarantee.institution_id == guarantee.guarantor_id
     )
+
+
+def _split_whole_book(state: KeyedState, owner: str, old: dict[str, Any]) -> dict[str, Any]:
+    """Write an old whole-book value (``{"book": {pos, closed, by_cp, related, total},
+    "flags": {...}}``) as keys; its breach flags become ``owner|f|flag`` keys."""
+    book = old["book"]
+    for position_id, entry in book["pos"].items():
+        state.set(sub_key(owner, "p", position_id), list(entry))
+    for n, (position_id, t) in enumerate(book["closed"].items()):
+        state.set(sub_key(owner, "p", position_id), [t, n])
+        state.set(sub_key(owner, "k", str(n % MAX_CLOSED)), position_id)
+    for counterparty, value in book["by_cp"].items():
+        state.set(sub_key(owner, "c", counterparty), value)
+    for flag in old.get("flags", {}):
+        state.set(sub_key(owner, "f", flag), 1)
+    totals = {"related": book["related"], "total": book["total"], "closings": len(book["closed"])}
+    state.set(owner, totals)
+    return totals
 
 
 def _close(

@@ -91,6 +91,10 @@ class StateTables:
     def pending(self) -> int:
         return len(self._dirty)
 
+    def pending_keys(self) -> dict[tuple[str, str], int]:
+        """The keys waiting for the changelog, (namespace, key) -> changelog partition."""
+        return dict(self._dirty)
+
     def flush(self) -> int:
         """Queue the latest value of every changed key on its changelog; returns how many.
 

@@ -69,6 +69,22 @@ class Graph:
         self.out = _Keys(state, "o")
         self.inc = _Keys(state, "i")
         self.gone = _Keys(state, "x")
+        whole = state.get(GRAPH_KEY)
+        if whole is not None and "edges" in whole:
+            self._split_whole_graph(whole)
+
+    def _split_whole_graph(self, old: dict[str, Any]) -> None:
+        """Write a graph kept in the old layout (one value ``{edges, out, inc, gone}`` under
+        ``graph``, state written before the graph was keyed) as keys, once."""
+        for gid, edge in old["edges"].items():
+            self.edges.set(gid, list(edge))
+        for side, nodes in ((self.out, old["out"]), (self.inc, old["inc"])):
+            for node, adjacent in nodes.items():
+                side.set(node, dict(adjacent))
+        for n, (gid, t) in enumerate(old["gone"].items()):
+            self.gone.set(gid, [t, n])
+            self.state.set(f"r|{n % _TOMBSTONES}", gid)
+        self.state.set(GRAPH_KEY, {"released": len(old["gone"])})
 
     def edge(self, gid: str) -> list[Any] | None:
         found: list[Any] | None = self.edges.get(gid)

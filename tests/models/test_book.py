@@ -165,3 +165,21 @@ def test_only_a_guarantee_company_reporting_its_own_guarantee_counts() -> None:
     assert is_own_guarantee(guarantee())
     assert not is_own_guarantee(guarantee(guarantor_type="enterprise"))
     assert not is_own_guarantee(guarantee(institution_id="FJ-MC-0001"))
+
+
+def test_a_book_in_the_old_whole_value_layout_is_split_into_keys_on_first_read() -> None:
+    book, store = new_book()
+    old_book = {
+        "pos": {"L1": [300.0, "B1", 1, 1.0]},
+        "closed": {"L0": 5.0},
+        "by_cp": {"B1": 300.0},
+        "related": 300.0,
+        "total": 300.0,
+    }
+    store.set("lender_book", LENDER, {"book": old_book, "flags": {"B1": 1}})
+    change = apply_position(book, LENDER, "L2", "B1", 200.0, related=False, t=6.0)
+    assert (change.previous_exposure, change.exposure) == (300.0, 500.0)
+    assert (change.related_total, change.total) == (300.0, 500.0)
+    assert not apply_position(book, LENDER, "L0", "B2", 9.0, related=False, t=4.0).applied
+    assert store.get("lender_book", f"{LENDER}|f|B1") == 1
+    assert "book" not in store.get("lender_book", LENDER)

@@ -299,3 +299,21 @@ def test_released_ids_are_remembered_up_to_a_bound() -> None:
     state, _ = run(released)
     assert len(keys(state, "x")) == 10_000
     assert "G0" not in keys(state, "x") and "G5" in keys(state, "x")
+
+
+def test_a_graph_in_the_old_whole_value_layout_is_split_into_keys() -> None:
+    store = DictStore()
+    edge = ["A", "B", 1_000_000.0, "e-G-A-B-issued", 1, T0.timestamp(), "FJ-MC-1"]
+    old = {
+        "edges": {"G-A-B": edge, "G-B-C": ["B", "C", *edge[2:]]},
+        "out": {"A": {"G-A-B": "B"}, "B": {"G-B-C": "C"}},
+        "inc": {"B": {"G-A-B": "A"}, "C": {"G-B-C": "B"}},
+        "gone": {"G-X": T0.timestamp()},
+    }
+    store.set("guarantee_network", "graph", old)
+    state = KeyedState(store, "guarantee_network")
+    det, ctx = GuaranteeNetwork(), Context(registry=DictRegistry())
+    _, found = det.detect(guarantee("C", "A", minute=1), state, ctx)
+    assert [f.evidence["members"] for f in found] == [["C", "A", "B"]]
+    assert keys(store.data["guarantee_network"], "x") == {"G-X"}
+    assert store.get("guarantee_network", "graph") == {"released": 1}
