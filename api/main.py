@@ -21,7 +21,8 @@ from api.limits import RequestLimits
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import install
 from api.ratelimit import RateLimiter
-from api.routes import alerts, cases, health, institutions, live, silences, stats
+from api.routes import admin_rules, alerts, cases, health, institutions, live, silences, stats
+from api.scrape import ScrapeGuard
 from api.settings import ApiSettings, resolve
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,12 @@ def create_app(
     app.state.agencies = frozenset(routing.receivers)
     limits = settings.api.limits
     app.state.limiter = RateLimiter(rate=limits.rate_per_second, burst=limits.burst)
-    routers = [m.router for m in (alerts, cases, institutions, stats, live, silences, health)]
+    modules = (alerts, cases, institutions, stats, live, silences, admin_rules, health)
+    routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router)
-    app.router.routes.append(
-        Route("/metrics", _Asgi(make_asgi_app(registry=registry)), include_in_schema=False)
-    )
+    scrape = ScrapeGuard(make_asgi_app(registry=registry), token=settings.api.metrics.token)
+    app.router.routes.append(Route("/metrics", _Asgi(scrape), include_in_schema=False))
     install(app)
     metrics = ApiMetrics(registry)
     metrics.touch([r.path for router in routers for r in router.routes if isinstance(r, APIRoute)])

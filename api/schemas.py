@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from alerts import AlertStatus
 from models import Category, Feed, InstitutionType, Severity
@@ -233,3 +241,114 @@ class StatsOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+#: Characters of a rule set's YAML (the request body limit, 64 KiB by default, applies first).
+MAX_RULES_TEXT = 60_000
+RulesComment = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class RulesIn(BaseModel):
+    """A new rule set: the rules file's YAML as text (``yaml``) or as a JSON object
+    (``rules``), and why it changes (``comment``, kept in the audit trail)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "yaml": "version: '2026-12'\nrate_cap:\n  lpr: 0.031\n",
+                    "comment": "one-year LPR raised to 3.1 % (PBoC, December)",
+                }
+            ]
+        },
+    )
+
+    yaml: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RULES_TEXT)] | None = None
+    rules: dict[str, Any] | None = Field(
+        default=None, description="The same content as a JSON object (stored as YAML)."
+    )
+    comment: RulesComment
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RulesIn:
+        if (self.yaml is None) == (self.rules is None):
+            raise ValueError("give the rules either as `yaml` text or as a `rules` object")
+        return self
+
+
+class ActivateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"comment": "back to November's rules: LPR misread"}]},
+    )
+
+    comment: RulesComment
+
+
+class RuleErrorOut(BaseModel):
+    location: str
+    key: str
+    line: int | None = Field(description="1-based line of the YAML; null when unknown.")
+    message: str
+
+
+class RulesSummary(BaseModel):
+    version: str = Field(description="What findings carry as `detector.version`.")
+    overrides: dict[str, Any] = Field(
+        description="Every setting that differs from the built-in default (domain.md), by "
+        "dotted key."
+    )
+
+
+class RuleChangeOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    version_id: int
+    detail: dict[str, Any]
+
+
+class RuleSetOut(BaseModel):
+    version_id: int
+    version: str = Field(description="`<declared version>+store.<version_id>`, on findings.")
+    declared_version: str
+    sha256: str
+    created_by: str
+    comment: str
+    created_at: datetime
+    active: bool
+    activated_at: datetime | None = None
+    activated_by: str | None = None
+
+
+class RuleSetDetail(RuleSetOut):
+    yaml: str
+    summary: RulesSummary
+    history: list[RuleChangeOut]
+
+
+class RuleSetPage(BaseModel):
+    items: list[RuleSetOut]
+    next_before: int | None = Field(
+        description="Pass as `before` for the next (older) page; null at the end."
+    )
+
+
+class RulesInForce(BaseModel):
+    """The rules the worker runs: the active stored set, else the rules file."""
+
+    source: Literal["store", "file"]
+    version: str | None
+    yaml: str
+    summary: RulesSummary | None
+    rule_set: RuleSetDetail | None = None
+    file: str = Field(description="The rules file (used while no stored set is active).")
+    errors: list[RuleErrorOut] = Field(
+        default_factory=list, description="Problems of the rules file as the API reads it."
+    )
+
+
+class RulesChangeOut(BaseModel):
+    changed: bool = Field(description="False: the rules were already these (nothing stored).")
+    rule_set: RuleSetDetail

@@ -101,6 +101,32 @@ class KafkaTlsSection(BaseModel):
         return self.security_protocol in ("SSL", "SASL_SSL")
 
 
+class MetricsSection(_Section):
+    """Who may scrape ``/metrics``: its series count alerts per category, region and agency.
+
+    With ``token`` set, a scrape needs ``Authorization: Bearer <token>`` (Prometheus:
+    ``authorization.credentials_file``) or an admin credential of every agency (``*``); without
+    it ``/metrics`` is open, which only ``development`` allows (the demo on 127.0.0.1).
+    """
+
+    token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _long_enough(self) -> MetricsSection:
+        if self.token is not None and len(self.token.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"api.metrics.token must have at least {MIN_KEY_BYTES} bytes")
+        return self
+
+
+class RulesSection(BaseModel):
+    """The worker's rules file (``[rules]``, shared with it): what runs when no stored rule set
+    is active. Only ``path`` is read here; the worker's other keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    path: Path = Path("deploy/config/rules.yaml")
+
+
 class ApiSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -112,6 +138,7 @@ class ApiSection(_Section):
     auth: AuthSection = AuthSection()
     limits: LimitsSection = LimitsSection()
     stream: StreamSection = StreamSection()
+    metrics: MetricsSection = MetricsSection()
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiSection:
@@ -130,6 +157,7 @@ class ApiSettings(BaseSettings):
     environment: Literal["development", "staging", "production"] = "development"
     api: ApiSection = ApiSection()
     alerts: AlertsConfig = AlertsConfig()
+    rules: RulesSection = RulesSection()
     #: TLS towards the broker checked by ``/readyz`` (``api.broker``), from ``[kafka]``.
     kafka: KafkaTlsSection = KafkaTlsSection()
 
@@ -157,6 +185,16 @@ class ApiSettings(BaseSettings):
             log.warning("api.auth.jwt_key is the placeholder: development only")
         elif len(key.encode()) < MIN_KEY_BYTES:
             raise ValueError(f"api.auth.jwt_key must have at least {MIN_KEY_BYTES} bytes")
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_protected(self) -> ApiSettings:
+        if self.api.metrics.token is None and self.environment != "development":
+            raise ValueError(
+                f"api.metrics.token is not set: /metrics would be open to anyone in "
+                f"{self.environment}; set FENGHUO_API__METRICS__TOKEN (at least "
+                f"{MIN_KEY_BYTES} random bytes) and give Prometheus the same token"
+            )
         return self
 
     def masked(self) -> dict[str, Any]:

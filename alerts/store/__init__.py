@@ -12,6 +12,13 @@ from alerts.store.repository import (
     Page,
     alert_from_row,
 )
+from alerts.store.rule_sets import (
+    RuleSet,
+    RuleSetChange,
+    RuleSetNotFound,
+    RuleSets,
+    SavedRuleSet,
+)
 from alerts.store.tables import metadata
 
 __all__ = [
@@ -28,6 +35,11 @@ __all__ = [
     "IssuedKey",
     "OutboxItem",
     "Page",
+    "RuleSet",
+    "RuleSetChange",
+    "RuleSetNotFound",
+    "RuleSets",
+    "SavedRuleSet",
     "alert_from_row",
     "current_revision",
     "head_revision",

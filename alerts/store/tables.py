@@ -224,3 +224,42 @@ silences = Table(
     Column("expired_by", String(128)),
     Index("ix_silences_ends_at", "ends_at", "starts_at"),
 )
+
+#: Detector rule sets stored through the admin API: each version is kept (rollback activates an
+#: older one), at most one is active, and an active one wins over the rules file in the worker.
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    # The `version` the YAML itself declares; findings carry it with the version id appended.
+    Column("declared_version", String(40), nullable=False),
+    Column("yaml", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("false")),
+    Column("activated_at", UTCDateTime),
+    Column("activated_by", String(128)),
+    # One active rule set at most: the database enforces what the worker assumes.
+    Index(
+        "uq_rule_sets_active",
+        "active",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+#: Audit trail of rule changes (created, activated): who, when, which version, why.
+rule_set_history = Table(
+    "rule_set_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("rule_sets.version_id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_rule_set_history_version_id", "version_id", "id"),
+)

@@ -65,6 +65,10 @@ def _expected(role: str, agency: str) -> dict[str, object]:
         "act:usury": act("usury"),
         "act:bank": act("bank"),
         "silences": 200 if (role, agency) == ("admin", "*") else 403,
+        "rules": 200 if (role, agency) == ("admin", "*") else 403,
+        "rules:versions": 200 if (role, agency) == ("admin", "*") else 403,
+        "rules:put": 200 if (role, agency) == ("admin", "*") else 403,
+        "rules:activate": 200 if (role, agency) == ("admin", "*") else 403,
     }
 
 
@@ -90,6 +94,18 @@ def _observe(client: TestClient, loaded: Loaded, headers: Headers) -> dict[str, 
         response = client.post(url, json={"action": "comment", "comment": "seen"}, headers=headers)
         got[f"act:{name}"] = response.status_code
     got["silences"] = client.get("/v1/silences", headers=headers).status_code
+    got["rules"] = client.get("/v1/admin/rules", headers=headers).status_code
+    got["rules:versions"] = client.get("/v1/admin/rules/versions", headers=headers).status_code
+    rules = {"yaml": "version: 'matrix'\n", "comment": "access matrix"}
+    put = client.put("/v1/admin/rules", json=rules, headers=headers)
+    got["rules:put"] = put.status_code
+    activate = client.post(
+        "/v1/admin/rules/versions/1/activate", json={"comment": "again"}, headers=headers
+    )
+    got["rules:activate"] = activate.status_code
+    for refused in (put, activate):
+        if refused.status_code == 403:
+            assert refused.headers["content-type"] == "application/problem+json"
     return got
 
 

@@ -33,6 +33,7 @@ def test_short_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environment_sets_nested_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FENGHUO_ENVIRONMENT", "production")
     monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", STRONG)
+    monkeypatch.setenv("FENGHUO_API__METRICS__TOKEN", STRONG)
     monkeypatch.setenv("FENGHUO_API__LIMITS__MAX_PAGE_SIZE", "420")
     settings = ApiSettings()
     assert settings.api.limits.max_page_size == 420
@@ -54,3 +55,31 @@ def test_secrets_are_masked_in_the_start_up_dump(monkeypatch: pytest.MonkeyPatch
 def test_tls_needs_both_files() -> None:
     with pytest.raises(ValidationError, match="go together"):
         ApiSettings(api={"tls_certfile": "cert.pem"})
+
+
+def test_production_refuses_open_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", STRONG)
+    monkeypatch.delenv("FENGHUO_API__METRICS__TOKEN", raising=False)
+    with pytest.raises(ValidationError, match=r"api\.metrics\.token is not set"):
+        ApiSettings(environment="production")
+
+
+def test_development_may_leave_metrics_open() -> None:
+    assert ApiSettings(environment="development").api.metrics.token is None
+
+
+def test_short_metrics_token_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"metrics\.token must have at least 32 bytes"):
+        ApiSettings(api={"metrics": {"token": "short"}})
+
+
+def test_metrics_token_is_masked_in_the_start_up_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_API__METRICS__TOKEN", "m" * 40)
+    settings = ApiSettings()
+    assert settings.api.metrics.token is not None
+    assert "m" * 40 not in str(settings.masked())
+
+
+def test_rules_path_is_shared_with_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGHUO_RULES__PATH", "/etc/fenghuo/rules.yaml")
+    assert str(ApiSettings().rules.path) == "/etc/fenghuo/rules.yaml"
