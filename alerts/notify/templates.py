@@ -53,6 +53,13 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "updated": ("预警更新", "Alert updated"),
     "resolved": ("预警解除", "Alert resolved"),
 }
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "open": ("待处理", "open"),
+    "acknowledged": ("已确认", "acknowledged"),
+    "escalated": ("已升级", "escalated"),
+    "resolved": ("已解除", "resolved"),
+    "suppressed": ("已屏蔽", "suppressed"),
+}
 #: Fujian's prefectures (domain.md region codes).
 REGION_NAMES: dict[str, tuple[str, str]] = {
     "350100": ("福州", "Fuzhou"),
@@ -136,7 +143,8 @@ def _block_zh(event: Mapping[str, Any], link: str | None) -> list[str]:
         "主要证据：",
     ]
     if repeat_of(event):
-        lines.insert(1, f"重复提醒：预警仍未处理（状态 {data['status']}），确认后不再提醒")
+        status = _names(STATUS_NAMES, data.get("status", "open"))[0]
+        lines.insert(1, f"重复提醒：预警仍为“{status}”，尚未确认；确认后不再提醒")
     lines += [f"  {line}" for line in evidence_lines(data.get("evidence", {}))] or ["  —"]
     if link:
         lines.append(f"详情：{link}")
@@ -160,9 +168,8 @@ def _block_en(event: Mapping[str, Any], link: str | None) -> list[str]:
         "Key evidence:",
     ]
     if repeat_of(event):
-        lines.insert(
-            1, f"Reminder: still {data['status']}, not acknowledged; acknowledging it stops them"
-        )
+        status = _names(STATUS_NAMES, data.get("status", "open"))[1]
+        lines.insert(1, f"Reminder: still {status}, not acknowledged; acknowledging it stops these")
     lines += [f"  {line}" for line in evidence_lines(data.get("evidence", {}))] or ["  -"]
     if link:
         lines.append(f"Details: {link}")

@@ -207,7 +207,7 @@ outbox = Table(
     # The last notification of a group (group_interval) is an index lookup.
     Index("ix_outbox_group", "receiver", "group_key", "delivered_at"),
     # The tick's reminder scan: the armed rows only, in due order.
-    Index("ix_outbox_repeat_at", "repeat_at", sqlite_where=ARMED, postgresql_where=ARMED),
+    Index("ix_outbox_repeat_at", "repeat_at", "id", sqlite_where=ARMED, postgresql_where=ARMED),
 )
 
 #: Silences: matchers over alert labels, muting deliveries between ``starts_at`` and ``ends_at``.

@@ -105,3 +105,16 @@ def test_bad_request_is_permanent(receiver: Receiver) -> None:
     with pytest.raises(DeliveryFailed, match="HTTP 400") as caught:
         _push(receiver, _event("opened"))
     assert caught.value.permanent is True
+
+
+def test_reminder_is_the_same_alertmanager_alert_with_its_number(receiver: Receiver) -> None:
+    (alert,) = _push(receiver, {**_event("opened"), "fenghuorepeat": 2})
+    assert alert["labels"]["alert_id"] == "a-1" and "repeat" not in alert["labels"]
+    assert alert["annotations"]["repeat"] == "2"
+    assert "重复提醒 第2次" in alert["annotations"]["summary"]
+    assert alert["endsAt"] == "2026-11-27T14:00:00Z"  # pushed again: active for longer
+
+
+def test_change_has_no_repeat_annotation(receiver: Receiver) -> None:
+    (alert,) = _push(receiver, _event("opened"))
+    assert "repeat" not in alert["annotations"]

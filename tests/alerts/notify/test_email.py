@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -161,3 +162,29 @@ def test_unreachable_smtp_server_is_retried() -> None:
     with pytest.raises(DeliveryFailed, match="ConnectionRefusedError") as caught:
         _send(config)
     assert caught.value.permanent is False
+
+
+def _send_reminder(config: SmtpConfig) -> None:
+    events = tuple({**e, "fenghuorepeat": 1} for e in NOTIFICATION.events)
+    asyncio.run(EmailSender(config).send(replace(NOTIFICATION, events=events), TARGET))
+
+
+def test_reminder_subject_says_reminder_in_both_languages(smtp: tuple[Inbox, SmtpConfig]) -> None:
+    inbox, config = smtp
+    _send_reminder(config)
+    subject = inbox.messages[0]["Subject"]
+    assert subject.startswith("【重复提醒 第1次】担保放大倍数超限（高）FJ-GU-0003 等2条")
+    assert "/ [Reminder #1] Guarantee leverage (high) FJ-GU-0003 and 1 more" in subject
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "重复提醒：预警仍为“待处理”，尚未确认；确认后不再提醒",
+        "Reminder: still open, not acknowledged; acknowledging it stops these",
+    ],
+)
+def test_reminder_body_says_how_reminders_stop(smtp: tuple[Inbox, SmtpConfig], text: str) -> None:
+    inbox, config = smtp
+    _send_reminder(config)
+    assert inbox.messages[0].get_content().count(text) == 2  # one per alert

@@ -27,6 +27,7 @@ from alerts import (
 from alerts.notify import DeliveryConfig, OutboxDispatcher
 from alerts.store.tables import outbox
 from models import Category, EntityType, Severity
+from models.contract import contract_errors
 from tests.alerts.conftest import Clock, FindingFactory
 from tests.alerts.notify.conftest import Received, Receiver
 
@@ -117,6 +118,16 @@ def test_open_alert_is_reminded_after_repeat_interval_and_not_before(
     assert doc["repeat"] == 1
     assert reminders([got]) == [(f"{alert_id}.1", 1)]
     assert "重复提醒 第1次" in doc["summary"] and "Reminder #1" in doc["summary"]
+
+
+def test_reminder_event_is_valid_against_the_alert_contract(
+    pipeline: AlertPipeline, finding: FindingFactory, step: Step
+) -> None:
+    opened(pipeline, finding, step)
+    [got] = step(4 * HOUR)
+    [event] = got.json()["events"]
+    assert event["fenghuorepeat"] == 1
+    assert contract_errors("alert", event) == []
 
 
 def test_reminder_has_its_own_idempotency_key(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from dataclasses import replace
 
 import pytest
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from alerts.notify import (
     WebhookTarget,
     sign,
     verify_signature,
+    webhook_body,
 )
 from tests.alerts.notify.conftest import Receiver
 
@@ -145,3 +147,19 @@ def test_unreachable_receiver_is_retried() -> None:
     with pytest.raises(DeliveryFailed, match="ConnectError") as caught:
         _send(closed, timeout=2)
     assert caught.value.permanent is False
+
+
+def test_body_of_changes_says_repeat_zero() -> None:
+    doc = json.loads(webhook_body(_notification()))
+    assert doc["repeat"] == 0
+    assert "fenghuorepeat" not in doc["events"][0]
+
+
+def test_body_marks_each_reminder_and_its_highest_number() -> None:
+    note = _notification()
+    change = note.events[0]
+    reminder = {**change, "id": "alert-2.4", "fenghuorepeat": 2}
+    doc = json.loads(webhook_body(replace(note, events=(change, reminder))))
+    assert doc["repeat"] == 2
+    assert [e.get("fenghuorepeat", 0) for e in doc["events"]] == [0, 2]
+    assert "[Reminder #2] Usurious lending rate" in doc["summary"]

@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_outbox_repeat_at",
         "outbox",
-        ["repeat_at"],
+        ["repeat_at", "id"],
         sqlite_where=ARMED,
         postgresql_where=ARMED,
     )
