@@ -77,9 +77,22 @@ def ssl_context(kafka: KafkaSection) -> ssl.SSLContext | None:
     return context
 
 
+class _Password(str):
+    """A password that prints masked inside containers (``repr``).
+
+    kafka-python logs its whole configuration dict at DEBUG; the dict shows values by ``repr``,
+    so the SASL password must not be a plain ``str`` there. Its value is unchanged.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
 def _sasl(kafka: KafkaSection) -> tuple[str, str]:
     assert kafka.sasl_username is not None and kafka.sasl_password is not None  # validated
-    return kafka.sasl_username, kafka.sasl_password.get_secret_value()
+    return kafka.sasl_username, _Password(kafka.sasl_password.get_secret_value())
 
 
 def faust_credentials(kafka: KafkaSection) -> CredentialsT | None:

@@ -170,3 +170,12 @@ def test_kafka_secrets_are_masked_in_the_logged_configuration(
     assert masked["kafka"]["sasl_username"] == "worker"
     assert PASSWORD not in str(masked)
     assert "key-pa55word" not in str(masked)
+
+
+@pytest.mark.parametrize("options", [aiokafka_options, kafka_python_options])
+def test_client_options_print_the_password_masked(test_certs: CertFiles, options: Any) -> None:
+    """kafka-python logs its configuration dict at DEBUG: the password must not show there."""
+    got = options(sasl_ssl(test_certs))
+
+    assert PASSWORD not in repr(got)
+    assert got["sasl_plain_password"] == PASSWORD
