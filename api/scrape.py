@@ -69,7 +69,7 @@ class ScrapeGuard:
         if len(secret) > MAX_CREDENTIAL:
             raise unauthorized("the credential is too long")
         assert self._token is not None
-        if kind == "jwt" and hmac.compare_digest(secret.encode(), self._token):
+        if hmac.compare_digest(secret.encode(), self._token):
             return
         caller = await run_in_threadpool(_caller, request, kind, secret)
         caller.require(ADMIN_ROLES, "reading /metrics")

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from api import ApiSettings
-from api.settings import PLACEHOLDER_KEY
+from api.settings import PLACEHOLDER_KEY, PLACEHOLDER_METRICS_TOKEN
 
 STRONG = "k" * 40
 
@@ -83,3 +83,35 @@ def test_metrics_token_is_masked_in_the_start_up_dump(monkeypatch: pytest.Monkey
 def test_rules_path_is_shared_with_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FENGHUO_RULES__PATH", "/etc/fenghuo/rules.yaml")
     assert str(ApiSettings().rules.path) == "/etc/fenghuo/rules.yaml"
+
+
+def test_metrics_token_is_read_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "metrics-token"
+    secret.write_text("t" * 40 + "\n", encoding="utf-8")
+
+    settings = ApiSettings(api={"metrics": {"token_file": secret}})
+
+    assert settings.api.metrics.token is not None
+    assert settings.api.metrics.token.get_secret_value() == "t" * 40
+
+
+def test_a_missing_token_file_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"token_file .*absent: No such file"):
+        ApiSettings(api={"metrics": {"token_file": tmp_path / "absent"}})
+
+
+def test_token_and_token_file_together_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "metrics-token"
+    secret.write_text("t" * 40, encoding="utf-8")
+    with pytest.raises(ValidationError, match="token or token_file, not both"):
+        ApiSettings(api={"metrics": {"token": "u" * 40, "token_file": secret}})
+
+
+def test_the_shipped_development_scrape_token_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FENGHUO_API__AUTH__JWT_KEY", STRONG)
+    shipped = Path(__file__).resolve().parents[2] / "deploy" / "docker" / "dev-metrics-token"
+    assert shipped.read_text(encoding="utf-8").strip() == PLACEHOLDER_METRICS_TOKEN
+    with pytest.raises(ValidationError, match="shipped development token"):
+        ApiSettings(environment="production", api={"metrics": {"token_file": shipped}})

@@ -166,3 +166,16 @@ def test_image_environment_names_are_settings_keys() -> None:
 
     assert names
     assert [n for n in names if not (worker_reads(n) or api_reads(n))] == []
+
+
+def test_api_and_prometheus_share_the_scrape_token_secret(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    prometheus = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    [api_job] = [j for j in prometheus["scrape_configs"] if j["job_name"] == "fenghuo-api"]
+    mounted = "/run/secrets/metrics_token"
+
+    assert [s["source"] for s in services["api"]["secrets"]] == ["metrics_token"]
+    assert [s["source"] for s in services["prometheus"]["secrets"]] == ["metrics_token"]
+    assert services["api"]["environment"]["FENGHUO_API__METRICS__TOKEN_FILE"] == mounted
+    assert api_job["authorization"]["credentials_file"] == mounted
+    assert Path(resolved["secrets"]["metrics_token"]["file"]).is_file()

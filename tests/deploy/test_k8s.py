@@ -3,6 +3,7 @@ settings, config files and the Prometheus that scrapes them (no cluster runs her
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import ValidationError
 
+from api import ApiSettings
 from stream.settings import WorkerSettings
 from tests.deploy.cli_args import parse_fenghuo
 from tests.deploy.settings_keys import api_reads, worker_reads
@@ -165,3 +168,38 @@ def test_disruption_budgets_cover_workers_and_api() -> None:
     }
 
     assert selected == {"worker", "api"}
+
+
+def _api_environment(secrets: dict[str, str]) -> dict[str, str]:
+    env = {e["name"]: e["value"] for e in container("api")["env"]}
+    return env | {k: v for k, v in secrets.items() if k.startswith("FENGHUO_API__")}
+
+
+def test_the_production_api_protects_metrics_with_the_secret_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = named("Secret", "fenghuo-secrets")["stringData"]
+    filled = {k: "s" * 48 for k in keys}
+    for name in [n for n in os.environ if n.startswith("FENGHUO_")]:
+        monkeypatch.delenv(name)
+    for name, value in _api_environment(filled).items():
+        monkeypatch.setenv(name, value)
+
+    settings = ApiSettings()
+
+    assert settings.environment == "production"
+    assert settings.api.metrics.token is not None
+
+
+def test_without_the_scrape_token_the_production_api_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = named("Secret", "fenghuo-secrets")["stringData"]
+    filled = {k: "s" * 48 for k in keys if k != "FENGHUO_API__METRICS__TOKEN"}
+    for name in [n for n in os.environ if n.startswith("FENGHUO_")]:
+        monkeypatch.delenv(name)
+    for name, value in _api_environment(filled).items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=r"api\.metrics\.token is not set"):
+        ApiSettings()

@@ -27,11 +27,52 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def with_local_credentials(config: str, folder: Path) -> Path:
+    """A copy of ``config`` (and its rules) whose credentials files exist: promtool checks them.
+
+    The shipped paths are where Compose and Kubernetes mount the scrape token, absent here.
+    """
+    doc = yaml.safe_load((PROMETHEUS / config).read_text(encoding="utf-8"))
+    token = folder / "metrics-token"
+    token.write_text("t" * 64, encoding="utf-8")
+    for job in doc["scrape_configs"]:
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = str(token)
+    shutil.copytree(PROMETHEUS / "rules", folder / "rules")
+    copy = folder / config
+    copy.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return copy
+
+
 @pytest.mark.parametrize("config", CONFIGS)
-def test_promtool_check_config_passes(config: str) -> None:
-    done = promtool("check", "config", config)
+def test_promtool_check_config_passes(config: str, tmp_path: Path) -> None:
+    done = promtool("check", "config", str(with_local_credentials(config, tmp_path)))
 
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_promtool_check_config_syntax_of_the_shipped_file_passes(config: str) -> None:
+    done = promtool("check", "config", "--syntax-only", config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "token_file"),
+    [
+        ("prometheus.yml", "/run/secrets/metrics_token"),
+        ("prometheus-k8s.yml", "/etc/prometheus/secrets/fenghuo-metrics-token/token"),
+    ],
+)
+def test_only_the_api_job_sends_the_scrape_token(config: str, token_file: str) -> None:
+    doc = yaml.safe_load((PROMETHEUS / config).read_text(encoding="utf-8"))
+    auth = {j["job_name"]: j.get("authorization") for j in doc["scrape_configs"]}
+
+    assert auth == {
+        "fenghuo-api": {"type": "Bearer", "credentials_file": token_file},
+        "fenghuo-worker": None,
+    }
 
 
 def test_promtool_check_rules_passes() -> None:
