@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from models import Category, DetectorParams, EntityType, Severity
+import json
+
+from models import Category, Context, DetectorParams, DictRegistry, EntityType, Severity
 from models.params import EvergreeningParams
 from models.rules import Evergreening
+from models.state import DictStore, KeyedState
 from tests.models.rules._make import last, loan, run
 
 
@@ -96,3 +99,47 @@ def test_chains_of_different_lenders_are_kept_apart() -> None:
 def test_min_chain_is_configurable() -> None:
     params = DetectorParams(evergreening=EvergreeningParams(min_chain=2))
     assert len(last(Evergreening(params=params), [_extend("A", 1), _extend("A", 2)])) == 1
+
+
+def _keyed() -> tuple[Evergreening, DictStore, KeyedState, Context]:
+    store = DictStore()
+    return Evergreening(), store, KeyedState(store, "evergreening"), Context(DictRegistry())
+
+
+def test_no_value_grows_with_the_lenders_extended_loans() -> None:
+    det, store, state, ctx = _keyed()
+    for i in range(3000):
+        det.detect(_extend(f"L{i}", 1), state, ctx)
+    values = store.data["evergreening"].values()
+    assert max(len(json.dumps(v)) for v in values) < 300
+    assert store.get("evergreening", "FJ-MC-0001")["chains"] == 3000
+
+
+def test_a_chain_closed_longer_than_the_retention_ago_is_forgotten() -> None:
+    det, store, state, ctx = _keyed()
+    for event in (_extend("A", 1), _extend("A", 2), _repaid("A", 2)):
+        det.detect(event, state, ctx)
+    late = "2026-12-05T10:00:00+08:00"
+    det.detect(loan("B", event_id="ext-B", event_type="extended", event_time=late), state, ctx)
+    assert store.get("evergreening", "FJ-MC-0001|ch|A") is None
+    rollover = loan(
+        "C", event_id="ext-C", event_type="extended", previous_loan_id="A", event_time=late
+    )
+    assert det.detect(rollover, state, ctx)[1] == []
+
+
+def test_a_chain_closed_within_the_retention_still_passes_to_its_rollover() -> None:
+    det, _, state, ctx = _keyed()
+    for event in (_extend("A", 1), _extend("A", 2), _repaid("A", 2), _extend("B", 1, day=3)):
+        det.detect(event, state, ctx)
+    (f,) = det.detect(_extend("C", 1, previous="A", day=20), state, ctx)[1]
+    assert f.evidence["chain_length"] == 3
+
+
+def test_chains_in_the_old_whole_value_layout_are_split_into_keys() -> None:
+    det, store, state, ctx = _keyed()
+    old_chain = {"n": 2, "loans": ["L1"], "events": ["a", "b"], "closed": None, "alert": None}
+    store.set("evergreening", "FJ-MC-0001", {"chains": {"L1": old_chain}})
+    (f,) = det.detect(_extend("L1", 3), state, ctx)[1]
+    assert f.evidence["chain_events"] == ["a", "b", "ext-L1-3"]
+    assert store.get("evergreening", "FJ-MC-0001")["chains"] == 1
