@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerts.alert import Alert, AlertChange, AlertStatus, ChangeKind, utc
@@ -29,13 +29,13 @@ from alerts.dedup import (
     quiet_expired,
     resolve,
 )
-from alerts.errors import RoutingConfigError, StaleAlert, StoreConflict
+from alerts.errors import AlertsError, RoutingConfigError, StaleAlert, StoreConflict
 from alerts.inhibition import inhibitor
 from alerts.metrics import AlertMetrics, region_label
 from alerts.routing import RoutingTree
 from alerts.silences import Silences
 from alerts.store import AlertRepository, make_engine, migrate, writer
-from alerts.store.reminders import Reminder, Reminders
+from alerts.store.reminders import MemoisedRepository, Reminder, Reminders
 from models import Finding
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,11 @@ class AlertPipeline:
 
     def tick(self, now: datetime | None = None) -> list[AlertChange]:
         """Resolve the alerts quiet for longer than ``quiet_period``; escalate the alerts
-        nobody acknowledged in time (``escalation`` levels).
+        nobody acknowledged in time (``escalation`` levels); queue the reminders due
+        (``remind``, not among the changes returned).
 
-        Escalation timers run on the wall clock (``now``, default the pipeline's clock); the
-        quiet period on the event clock (the latest event time handled) unless
+        Escalation timers and reminders run on the wall clock (``now``, default the pipeline's
+        clock); the quiet period on the event clock (the latest event time handled) unless
         ``quiet_clock = "wall"``.
         """
         self._load_watermark()
@@ -133,7 +134,10 @@ class AlertPipeline:
         if self.config.escalation:
             changes.extend(self._transact(self._escalate_overdue, now=now))
         if self.config.outbox:
-            self.remind(now)
+            try:
+                self.remind(now)
+            except (SQLAlchemyError, AlertsError):  # the changes above are committed: return them
+                log.exception("reminder pass failed; the next tick tries again")
         return changes
 
     def remind(self, now: datetime | None = None) -> int:
@@ -306,6 +310,7 @@ class AlertPipeline:
         latest = store.latest(ids)
         current = store.alerts(ids)
         silences = Silences(repo.session).active(now)
+        sources = MemoisedRepository(repo.session)
         times: dict[int, datetime | None] = {}
         queue: list[Reminder] = []
         for row in armed:
@@ -332,7 +337,7 @@ class AlertPipeline:
             if silence is not None:
                 times[row.id] = min(silence.ends_at, now + interval)
                 continue
-            if inhibitor(repo, alert, self.routing.inhibit_rules) is not None:
+            if inhibitor(sources, alert, self.routing.inhibit_rules) is not None:
                 times[row.id] = now + interval
                 continue
             queue.append(Reminder(row, alert, route.group_key(alert)))
@@ -373,7 +378,7 @@ class AlertPipeline:
 #: Alerts resolved, and armed outbox rows looked at, per transaction by ``tick``.
 _TICK_BATCH = 500
 #: Reminder transactions per ``tick`` at most: bounds its cost when many fall due at once.
-_REMIND_ROUNDS = 4
+_REMIND_ROUNDS = 2
 #: Statuses whose armed rows are disarmed for good (suppressed only ever resolves).
 _NEVER_REMINDED = frozenset({AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
 _T = TypeVar("_T")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts import (
@@ -322,3 +324,16 @@ def test_concurrent_writers_of_one_key_make_one_alert(
         assert repo.count(AlertFilter(status=["open"])) == 1
     for pipeline in pipelines:
         pipeline.close()
+
+
+def test_tick_returns_its_resolutions_when_the_reminder_pass_fails(
+    pipeline: AlertPipeline, finding: FindingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def store_away(repo: object, now: object) -> tuple[int, int]:
+        raise OperationalError("SELECT … FROM outbox", {}, Exception("server closed"))
+
+    monkeypatch.setattr(pipeline, "_remind", store_away)
+    pipeline.handle(finding())
+    pipeline.handle(finding(entity_id="L-0002", minutes=24 * 60 + 1, event_ids=("x1",)))
+    [resolved] = pipeline.tick()
+    assert resolved.kind == "resolved" and resolved.alert.entity_id == "L-0001"
