@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -14,12 +15,32 @@ log = logging.getLogger(__name__)
 @click.option("--host", default=None, help="Bind address [default: api.host, 127.0.0.1].")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [default: 8000].")
 @click.option("--store", "store_url", default=None, help="Alert store URL [default: settings].")
-def api(host: str | None, port: int | None, store_url: str | None) -> None:
-    """Serve the regulator alert API (HTTPS when api.tls_certfile/tls_keyfile are set)."""
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this PEM certificate (chain) [default: api.tls_certfile].",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate's PEM private key [default: api.tls_keyfile].",
+)
+def api(
+    host: str | None,
+    port: int | None,
+    store_url: str | None,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+) -> None:
+    """Serve the regulator alert API (HTTPS with --ssl-certfile/--ssl-keyfile or
+    api.tls_certfile/tls_keyfile)."""
     import uvicorn
 
     from alerts import StoreConfig
     from api import ApiSettings, create_app
+    from api.settings import resolve
 
     try:
         settings = ApiSettings()
@@ -28,18 +49,24 @@ def api(host: str | None, port: int | None, store_url: str | None) -> None:
     if store_url:
         alerts = settings.alerts.model_copy(update={"store": StoreConfig(url=store_url)})
         settings = settings.model_copy(update={"alerts": alerts})
-    section = settings.api.model_copy(
-        update={"host": host or settings.api.host, "port": port or settings.api.port}
-    )
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together: give both or none")
+    update: dict[str, object] = {
+        "host": host or settings.api.host,
+        "port": port or settings.api.port,
+    }
+    if ssl_certfile is not None:
+        update.update(tls_certfile=ssl_certfile, tls_keyfile=ssl_keyfile)
+    section = settings.api.model_copy(update=update)
     settings = settings.model_copy(update={"api": section})
     bind_host, bind_port = section.host, section.port
-    tls = section.tls_certfile is not None
+    tls = section.tls_certfile is not None and section.tls_keyfile is not None
     click.echo(f"Fenghuo API on {'https' if tls else 'http'}://{bind_host}:{bind_port}")
     uvicorn.run(
         create_app(settings),
         host=bind_host,
         port=bind_port,
         log_config=None,
-        ssl_certfile=str(section.tls_certfile) if tls else None,
-        ssl_keyfile=str(section.tls_keyfile) if tls else None,
+        ssl_certfile=str(resolve(section.tls_certfile)) if section.tls_certfile else None,
+        ssl_keyfile=str(resolve(section.tls_keyfile)) if section.tls_keyfile else None,
     )
