@@ -5,20 +5,60 @@ Runtime files live in ``var/kafka`` (or ``$FENGHUO_VAR_DIR/kafka``); see deploy/
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from stream.broker import BrokerError, BrokerSettings, KafkaBroker
+from stream.broker import BrokerError, BrokerSettings, BrokerTls, KafkaBroker
 
 
-def _broker(port: int | None, controller_port: int | None) -> KafkaBroker:
+def _broker(
+    port: int | None, controller_port: int | None, tls: BrokerTls | None = None
+) -> KafkaBroker:
     """The dev broker, on other ports if asked (e.g. when 19092 is taken)."""
     default = BrokerSettings()
     return KafkaBroker(
         BrokerSettings(
             port=default.port if port is None else port,
             controller_port=default.controller_port if controller_port is None else controller_port,
+            tls=tls,
         )
     )
+
+
+def _users(path: Path | None) -> tuple[tuple[str, str], ...]:
+    """``name=password`` lines (``#`` comments and blank lines skipped)."""
+    if path is None:
+        return ()
+    users = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, password = line.partition("=")
+        if not sep or not name or not password:
+            raise click.BadParameter(
+                f"line {number}: expected NAME=PASSWORD", param_hint="--sasl-users"
+            )
+        users.append((name.strip(), password.strip()))
+    return tuple(users)
+
+
+def _tls(
+    cert: Path | None, key: Path | None, ssl_port: int, sasl_ssl_port: int, users: Path | None
+) -> BrokerTls | None:
+    if cert is None and key is None:
+        if users is not None:
+            raise click.UsageError(
+                "--sasl-users needs --tls-cert and --tls-key (SASL_SSL listener)"
+            )
+        return None
+    if cert is None or key is None:
+        raise click.UsageError("--tls-cert and --tls-key go together: give both or none")
+    try:
+        return BrokerTls(cert, key, ssl_port, sasl_ssl_port, users=_users(users))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--sasl-users") from error
 
 
 _port = click.option("--port", type=int, default=None, help="Client port [default: 19092].")
@@ -59,12 +99,43 @@ def fetch() -> None:
 )
 @_port
 @_controller_port
-def start(wait: float, port: int | None, controller_port: int | None) -> None:
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Broker certificate (PEM): adds an SSL and a SASL_SSL listener.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Its private key (PEM PKCS#8, no password).",
+)
+@click.option("--ssl-port", type=int, default=19094, show_default=True, help="SSL listener.")
+@click.option(
+    "--sasl-ssl-port", type=int, default=19095, show_default=True, help="SASL_SSL listener."
+)
+@click.option(
+    "--sasl-users",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File of NAME=PASSWORD lines: SASL users (PLAIN, SCRAM-SHA-256/512; SCRAM users "
+    "are added only when the storage is first formatted).",
+)
+def start(
+    wait: float,
+    port: int | None,
+    controller_port: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    ssl_port: int,
+    sasl_ssl_port: int,
+    sasl_users: Path | None,
+) -> None:
     """Start the broker in the background and wait until it answers metadata requests.
 
     Fetches the jars and formats the storage first when needed. Does nothing if it already runs.
+    With --tls-cert/--tls-key it also listens with SSL and SASL_SSL (docs/operations.md).
     """
-    broker = _broker(port, controller_port)
+    tls = _tls(tls_cert, tls_key, ssl_port, sasl_ssl_port, sasl_users)
+    broker = _broker(port, controller_port, tls)
     try:
         seconds = broker.start(wait=wait)
     except BrokerError as error:
@@ -77,6 +148,9 @@ def start(wait: float, port: int | None, controller_port: int | None) -> None:
             f"Kafka {broker.version} started on {broker.settings.bootstrap} (pid {pid}) "
             f"in {seconds:.1f} s"
         )
+    if tls is not None:
+        s = broker.settings
+        click.echo(f"TLS listeners: SSL {s.ssl_bootstrap}, SASL_SSL {s.sasl_ssl_bootstrap}")
     click.echo(f"Logs: {broker.server_log}")
 
 
