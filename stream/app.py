@@ -111,11 +111,14 @@ def create_app(
     if engine is None:
         engine, monitor = build_worker_engine(settings)
     kafka = settings.kafka
+    datadir = resolve(settings.data_dir) / kafka.app_id
+    # Faust creates the folder itself but not its parents (a fresh checkout has no var/worker).
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         kafka.app_id,
         broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
         broker_credentials=_credentials(settings),
-        datadir=str(resolve(settings.data_dir) / kafka.app_id),
+        datadir=str(datadir),
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",

@@ -70,6 +70,12 @@ class StreamMetrics:
             "Alert store calls retried because the store was unavailable (locked, refused).",
             registry=registry,
         )
+        self.commit_holes = Counter(
+            "fenghuo_stream_commit_holes_total",
+            "Partitions read again from their committed offset: offsets never acked stalled"
+            " their commits (stream.agents.offsets).",
+            registry=registry,
+        )
         self.event_to_alert_seconds = Histogram(
             "fenghuo_stream_event_to_alert_seconds",
             "Wall time from a feed message's ingest by the worker to its alert's produce.",

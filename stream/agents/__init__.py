@@ -10,6 +10,7 @@ from stream.agents import (
     guarantees,
     institutions,
     loans,
+    offsets,
     rules,
     state,
     trades,
@@ -31,6 +32,7 @@ MODULES = (
     rules,
     state,
     gauges,
+    offsets,
 )
 
 __all__ = ["MODULES", "AlertSink", "WorkerContext"]

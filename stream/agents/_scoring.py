@@ -124,48 +124,87 @@ def _source_of(finding: Finding, received: Mapping[str, Received]) -> Received |
     return next(iter(received.values()), None)
 
 
-async def score_one(
+async def score_many(
     ctx: WorkerContext,
     feed: Feed,
     partition: Partition,
-    event: EventT[Any],
+    batch: Sequence[EventT[Any]],
     *,
     check_key: bool,
     forward: Forward | None = None,
 ) -> None:
-    """Decode and score one message; forward it (re-key) when valid. Never raises.
+    """Decode and score a batch of messages, then produce what they caused. Never raises.
 
-    Events are counted (ok, duplicate) in the ``feed`` stage only; re-keyed stages count
-    their dead letters alone.
+    Each event is judged on its own (the registry as of its own time, the state of its own
+    partition, in the order read); what the batch produces (findings, dead letters, re-keyed
+    events) is sent after the whole batch is scored, so the per-message costs of the stream
+    are paid once per batch. Events are counted (ok, duplicate) in the ``feed`` stage only;
+    re-keyed stages count their dead letters alone.
     """
     started = time.perf_counter()
     first_stage = partition is Partition.FEED
-    received = Received.of(event, check_key=check_key)
+    findings: list[tuple[Finding, float]] = []
+    letters: list[DeadLetter] = []
+    scored: list[tuple[FeedEvent, Received]] = []
+    messages: list[Received] = []
+    ok = 0
+    for event in batch:
+        received = Received.of(event, check_key=check_key)
+        messages.append(received)
+        try:
+            accepted = accept(ctx, feed, received, count=first_stage)
+            if accepted is None:
+                continue
+            if isinstance(accepted, DeadLetter):
+                letters.append(accepted)
+                continue
+            if first_stage:
+                await ctx.await_institution(accepted)
+            with ctx.metrics.scoring_seconds.labels(str(partition)).time():
+                outcome = ctx.engine.process(
+                    accepted,
+                    store=ctx.store(received.origin.partition),
+                    registry=ctx.registry.as_of(accepted.event_time),
+                    partition=partition,
+                )
+        except Exception as exc:  # the message must be dead-lettered, not acked and lost
+            log.exception("processing %s failed", feed)
+            letters.append(received.letter(failure_reason(exc)))
+            continue
+        findings.extend((finding, received.ingested_at) for finding in outcome.findings)
+        reasons = [failure.reason for failure in outcome.failures]
+        if reasons:
+            letters.append(received.letter("; ".join(reasons), accepted.event_id))
+        elif first_stage:
+            ok += 1
+        scored.append((accepted, received))
     try:
-        accepted = accept(ctx, feed, received, count=first_stage)
-        if accepted is None:
-            return
-        if isinstance(accepted, DeadLetter):
-            await ctx.dead_letters.send(str(feed), accepted)
-            return
-        if first_stage:
-            await ctx.await_institution(accepted)
-        with ctx.metrics.scoring_seconds.labels(str(partition)).time():
-            outcome = ctx.engine.process(
-                accepted,
-                store=ctx.store(received.origin.partition),
-                registry=ctx.registry.as_of(accepted.event_time),
-                partition=partition,
-            )
-        failed = await emit(ctx, feed, outcome, {accepted.event_id: received})
+        for finding, ingested in findings:
+            await send_finding(ctx, finding, ingested)
+        for letter in letters:
+            await ctx.dead_letters.send(str(feed), letter)
         if forward is not None:
-            await forward(accepted, received)
-        if first_stage and not failed:
-            ctx.metrics.events.labels(str(feed), "ok").inc()
-    except Exception as exc:  # the message must be dead-lettered, not acked and lost
-        await fail(ctx, feed, [received], exc)
+            for accepted, received in scored:
+                await forward(accepted, received)
+        if ok:
+            ctx.metrics.events.labels(str(feed), "ok").inc(ok)
+    except Exception as exc:  # producing failed: every message of the batch goes to the DLQ
+        await fail(ctx, feed, messages, exc)
     finally:
-        ctx.metrics.processing_seconds.labels(str(feed)).observe(time.perf_counter() - started)
+        observe_batch(ctx, str(feed), len(batch), started)
+
+
+def observe_batch(ctx: WorkerContext, stage: str, size: int, started: float) -> None:
+    """Record a batch's processing time as that many messages of an equal share each."""
+    if size:
+        per_message = (time.perf_counter() - started) / size
+        histogram = ctx.metrics.processing_seconds.labels(stage)
+        for _ in range(size):
+            histogram.observe(per_message)
+
+
+def failure_reason(exc: Exception) -> str:
+    return f"worker failed: {type(exc).__name__}: {exc}"
 
 
 async def fail(
@@ -173,6 +212,6 @@ async def fail(
 ) -> None:
     """Dead-letter messages whose processing raised, with the exception as the reason."""
     log.exception("processing %s failed", feed)
-    reason = f"worker failed: {type(exc).__name__}: {exc}"
+    reason = failure_reason(exc)
     for message in messages:
         await ctx.dead_letters.send(str(feed), message.letter(reason))

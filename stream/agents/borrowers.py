@@ -1,9 +1,9 @@
 """score_borrowers: borrower-side detectors (many lenders, ML risk scores) in micro-batches.
 
 Loans arrive re-keyed by borrower_id. ML detectors score a batch at once (``detect_batch``),
-so the stream is taken ``ml.batch_size`` messages at a time, or whatever came within
-``ml.batch_within_seconds``. Each state change lands on the changelog partition of the loan
-that caused it.
+so the stream is taken in batches of whatever has arrived, at most ``ml.batch_size`` loans: a
+lone loan at low load is scored at once, not held for a timer, and under load the batches fill
+up. Each state change lands on the changelog partition of the loan that caused it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import faust
 from faust.types import EventT, StreamT
 
 from models import Feed, FeedEvent, Loan, Partition
+from stream.agents._batching import arrived
 from stream.agents._context import WorkerContext
-from stream.agents._scoring import Received, accept, emit, fail
+from stream.agents._scoring import Received, accept, emit, fail, observe_batch
 from stream.codecs import DeadLetter
 
 
@@ -25,7 +26,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
     @app.agent(ctx.topics.loans_by_borrower, name="score_borrowers", concurrency=1)
     async def score_borrowers(stream: StreamT[bytes]) -> None:
-        async for batch in stream.take_events(ml.batch_size, within=ml.batch_within_seconds):
+        async for batch in arrived(stream, ml.batch_size):
             await score_batch(ctx, batch)
 
 
@@ -65,7 +66,4 @@ async def score_batch(ctx: WorkerContext, batch: list[EventT[Any]]) -> None:
             await emit(ctx, Feed.LOANS, outcome, {e.event_id: r for e, r in items})
         except Exception as exc:
             await fail(ctx, Feed.LOANS, [r for _, r in items], exc)
-    if batch:
-        per_message = (time.perf_counter() - started) / len(batch)
-        for _ in batch:
-            ctx.metrics.processing_seconds.labels(str(Feed.LOANS)).observe(per_message)
+    observe_batch(ctx, str(Feed.LOANS), len(batch), started)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 import faust
 import orjson
 from faust.types import StreamT
 
 from models import Finding
+from stream.agents._batching import arrived
 from stream.agents._context import WorkerContext
-from stream.agents._scoring import Received, fail
+from stream.agents._scoring import Received, fail, observe_batch
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +31,15 @@ FINDINGS = "findings"
 def register(app: faust.App, ctx: WorkerContext) -> None:
     @app.agent(ctx.topics.findings, name="raise_alerts", concurrency=1)
     async def raise_alerts(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
+        async for batch in arrived(stream):
             started = time.perf_counter()
-            received = Received.of(event, check_key=False)
+            received = [Received.of(event, check_key=False) for event in batch]
             try:
                 await alert_on(ctx, received)
             except Exception as exc:
-                await fail(ctx, FINDINGS, [received], exc)
+                await fail(ctx, FINDINGS, received, exc)
             finally:
-                ctx.metrics.processing_seconds.labels(FINDINGS).observe(
-                    time.perf_counter() - started
-                )
+                observe_batch(ctx, FINDINGS, len(batch), started)
 
     @app.timer(ctx.settings.tick_interval_seconds, name="tick_alerts")
     async def tick_alerts() -> None:
@@ -49,31 +49,45 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             log.exception("alert tick failed")
 
 
-async def alert_on(ctx: WorkerContext, received: Received) -> None:
-    """Handle one finding from the ``findings`` topic and whatever composites it triggers."""
-    try:
-        finding = Finding.from_dict(orjson.loads(received.raw))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        reason = f"not a finding: {type(exc).__name__}: {exc}"
-        await ctx.dead_letters.send(FINDINGS, received.letter(reason))
-        return
-    store = ctx.store(received.origin.partition)
-    wave = [finding]
-    failures: list[str] = []
+async def alert_on(ctx: WorkerContext, messages: Sequence[Received]) -> None:
+    """Handle findings from the ``findings`` topic and whatever composites they trigger.
+
+    Each wave (the findings read, then the composites they caused, then theirs) goes to the
+    alert store in one transaction; composites are run finding by finding, so a composite
+    detector that fails dead-letters the message whose finding it was judging.
+    """
+    wave: list[tuple[Finding, Received]] = []
+    for received in messages:
+        try:
+            wave.append((Finding.from_dict(orjson.loads(received.raw)), received))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            reason = f"not a finding: {type(exc).__name__}: {exc}"
+            await ctx.dead_letters.send(FINDINGS, received.letter(reason))
+    decoded = len(wave)
+    failures: dict[int, tuple[Received, list[str]]] = {}
     for depth in range(COMPOSITE_DEPTH + 1):
-        await ctx.alerts.handle(wave, ingested_at=received.ingested_at)
-        if depth == COMPOSITE_DEPTH:
-            break
-        registry = ctx.registry.as_of(max(item.event_time for item in wave))
-        with ctx.metrics.scoring_seconds.labels("findings").time():
-            outcome = ctx.engine.process_findings(wave, store=store, registry=registry)
-        failures += [failure.reason for failure in outcome.failures]
-        for found in outcome.findings:
-            ctx.metrics.findings.labels(str(found.category)).inc()
-        wave = outcome.findings
         if not wave:
             break
-    if failures:
-        await ctx.dead_letters.send(FINDINGS, received.letter("; ".join(failures)))
-    else:
-        ctx.metrics.events.labels(FINDINGS, "ok").inc()
+        oldest = min(received.ingested_at for _, received in wave)
+        await ctx.alerts.handle([finding for finding, _ in wave], ingested_at=oldest)
+        if depth == COMPOSITE_DEPTH:
+            break
+        found: list[tuple[Finding, Received]] = []
+        for finding, received in wave:
+            registry = ctx.registry.as_of(finding.event_time)
+            with ctx.metrics.scoring_seconds.labels("findings").time():
+                outcome = ctx.engine.process_findings(
+                    [finding], store=ctx.store(received.origin.partition), registry=registry
+                )
+            if outcome.failures:
+                _, reasons = failures.setdefault(id(received), (received, []))
+                reasons.extend(failure.reason for failure in outcome.failures)
+            for composite in outcome.findings:
+                ctx.metrics.findings.labels(str(composite.category)).inc()
+                found.append((composite, received))
+        wave = found
+    for received, reasons in failures.values():
+        await ctx.dead_letters.send(FINDINGS, received.letter("; ".join(reasons)))
+    ok = decoded - len(failures)
+    if ok > 0:
+        ctx.metrics.events.labels(FINDINGS, "ok").inc(ok)

@@ -11,8 +11,9 @@ import faust
 from faust.types import StreamT
 
 from models import Feed, FeedEvent, Loan, Partition
+from stream.agents._batching import arrived
 from stream.agents._context import WorkerContext
-from stream.agents._scoring import Received, score_one
+from stream.agents._scoring import Received, score_many
 
 
 def register(app: faust.App, ctx: WorkerContext) -> None:
@@ -27,5 +28,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
     @app.agent(ctx.topics.feeds[str(Feed.LOANS)], name="score_loans", concurrency=1)
     async def score_loans(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await score_one(ctx, Feed.LOANS, Partition.FEED, event, check_key=True, forward=forward)
+        async for batch in arrived(stream):
+            await score_many(
+                ctx, Feed.LOANS, Partition.FEED, batch, check_key=True, forward=forward
+            )

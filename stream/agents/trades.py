@@ -6,12 +6,13 @@ import faust
 from faust.types import StreamT
 
 from models import Feed, Partition
+from stream.agents._batching import arrived
 from stream.agents._context import WorkerContext
-from stream.agents._scoring import score_one
+from stream.agents._scoring import score_many
 
 
 def register(app: faust.App, ctx: WorkerContext) -> None:
     @app.agent(ctx.topics.feeds[str(Feed.TRADES)], name="score_trades", concurrency=1)
     async def score_trades(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await score_one(ctx, Feed.TRADES, Partition.FEED, event, check_key=True)
+        async for batch in arrived(stream):
+            await score_many(ctx, Feed.TRADES, Partition.FEED, batch, check_key=True)
