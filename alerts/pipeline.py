@@ -32,10 +32,10 @@ from alerts.dedup import (
 from alerts.errors import AlertsError, RoutingConfigError, StaleAlert, StoreConflict
 from alerts.inhibition import inhibitor
 from alerts.metrics import AlertMetrics, region_label
+from alerts.reminders import queue_reminders
 from alerts.routing import RoutingTree
 from alerts.silences import Silences
 from alerts.store import AlertRepository, make_engine, migrate, writer
-from alerts.store.reminders import MemoisedRepository, Reminder, Reminders
 from models import Finding
 
 log = logging.getLogger(__name__)
@@ -299,50 +299,7 @@ class AlertPipeline:
         return workflow.escalate_overdue(self.config.escalation, actor=PIPELINE_ACTOR)
 
     def _remind(self, repo: AlertRepository, now: datetime) -> tuple[int, int]:
-        """One batch of due armed rows: queue their reminders, or arm them again for later,
-        or disarm them (superseded by a newer notification, or the alert is over). Returns
-        (rows read, reminders queued)."""
-        store = Reminders(repo.session)
-        armed = store.due(now=now, limit=_TICK_BATCH)
-        if not armed:
-            return 0, 0
-        ids = {a.alert_id for a in armed}
-        latest = store.latest(ids)
-        current = store.alerts(ids)
-        silences = Silences(repo.session).active(now)
-        sources = MemoisedRepository(repo.session)
-        times: dict[int, datetime | None] = {}
-        queue: list[Reminder] = []
-        for row in armed:
-            alert = current.get(row.alert_id)
-            if (
-                alert is None
-                or alert.status in _NEVER_REMINDED
-                or latest.get((row.alert_id, row.receiver)) != row.id
-                or row.receiver not in alert.routes
-            ):
-                times[row.id] = None  # superseded, or nothing more to remind of
-                continue
-            routes = {m.receiver: m.route for m in self.routing.matches(alert)}
-            route = routes.get(row.receiver, self.routing.root)
-            interval = route.repeat_interval
-            due = row.delivered_at + interval
-            if due > now:
-                times[row.id] = due
-                continue
-            if alert.status is AlertStatus.ACKNOWLEDGED:
-                times[row.id] = now + interval  # someone works on it; look again later
-                continue
-            silence = next((s for s in silences if s.matches(alert)), None)
-            if silence is not None:
-                times[row.id] = min(silence.ends_at, now + interval)
-                continue
-            if inhibitor(sources, alert, self.routing.inhibit_rules) is not None:
-                times[row.id] = now + interval
-                continue
-            queue.append(Reminder(row, alert, route.group_key(alert)))
-        store.rearm(times)
-        return len(armed), store.enqueue(queue, now=now)
+        return queue_reminders(repo, self.routing, now=now, limit=_TICK_BATCH)
 
     def _count(self, changes: list[AlertChange]) -> None:
         if self.metrics is None:
@@ -379,6 +336,4 @@ class AlertPipeline:
 _TICK_BATCH = 500
 #: Reminder transactions per ``tick`` at most: bounds its cost when many fall due at once.
 _REMIND_ROUNDS = 2
-#: Statuses whose armed rows are disarmed for good (suppressed only ever resolves).
-_NEVER_REMINDED = frozenset({AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
 _T = TypeVar("_T")

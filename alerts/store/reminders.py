@@ -10,7 +10,7 @@ reads and writes rows, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerts.alert import Alert, ChangeKind, utc
-from alerts.store.repository import AlertRepository, alert_from_row
+from alerts.store.repository import alert_from_row
 from alerts.store.tables import ARMED, alerts, outbox
 
 
@@ -49,23 +49,6 @@ class Reminder:
 _REARM = (
     update(outbox).where(outbox.c.id == bindparam("_id")).values(repeat_at=bindparam("_repeat_at"))
 )
-
-
-class MemoisedRepository(AlertRepository):
-    """``active_where`` answers kept for one reminder batch: the inhibition check of many
-    alerts of one institution then costs one lookup, not one per alert."""
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
-        self._answers: dict[tuple[Any, ...], list[Alert]] = {}
-
-    def active_where(
-        self, columns: Mapping[str, str | None], *, limit: int = 100
-    ) -> Iterator[Alert]:
-        key = (tuple(sorted(columns.items())), limit)
-        if key not in self._answers:
-            self._answers[key] = list(super().active_where(columns, limit=limit))
-        return iter(self._answers[key])
 
 
 def due_query(*, now: datetime, limit: int) -> Select[Any]:
