@@ -4,8 +4,8 @@ A delivered notification of an active alert is *armed* (``repeat_at`` set) when 
 settles it. The pipeline's tick reads the armed rows that are due, in ``repeat_at`` order
 through a partial index, and for each one either queues the next reminder (a new outbox row,
 ``repeat`` one higher, unique per (alert, revision, receiver, repeat)) and disarms it, or arms
-it again for later, or disarms it for good. The decision is the pipeline's; this module only
-reads and writes rows, in the caller's transaction.
+it again for later, or disarms it for good. The decision is ``alerts.reminders``'; this module
+only reads and writes rows, in the caller's transaction.
 """
 
 from __future__ import annotations
