@@ -20,7 +20,10 @@ _SHOWN = 10
 
 @click.command()
 @click.argument("history", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--bootstrap", help="Broker HOST:PORT. [default: the worker's configured bootstrap]")
+@click.option(
+    "--bootstrap",
+    help="Broker HOST:PORT [default: the worker's configured bootstrap; TLS/SASL: [kafka]].",
+)
 @click.option("--topic-suffix", default=None, help="Appended to every topic name.")
 @click.option(
     "--rate",

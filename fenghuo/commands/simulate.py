@@ -50,7 +50,9 @@ def _scenario_mix(value: str) -> int | dict[str, int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the history here and its labels beside it (X.labels.jsonl).",
 )
-@click.option("--bootstrap", help="Produce to the Kafka broker at HOST:PORT.")
+@click.option(
+    "--bootstrap", help="Produce to the Kafka broker at HOST:PORT (TLS/SASL: the [kafka] settings)."
+)
 @click.option("--topic-suffix", default=None, help="Appended to every topic name.")
 @click.option(
     "--rate",
