@@ -2,6 +2,8 @@
 
 Nothing the worker cannot use is dropped silently: a consumer of the dead-letter topic sees
 exactly what arrived, where it came from and why it was refused, and can fix and resend it.
+Dead letters go out through the Faust app's own producer, so they use the app's TLS and SASL
+credentials (``stream.security``); there is no second Kafka connection to secure.
 """
 
 from __future__ import annotations
