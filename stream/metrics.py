@@ -27,6 +27,10 @@ SCORING_STAGES = ("feed", "borrower", "network", "findings")
 SCORING_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 
 
+#: Batch sizes: one message (quiet) up to the largest batch an agent takes (500).
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 500)
+
+
 class StreamMetrics:
     """Events by outcome, processing time, findings, end-to-end latency, lag and table sizes."""
 
@@ -68,6 +72,13 @@ class StreamMetrics:
         self.store_retries = Counter(
             "fenghuo_stream_alert_store_retries_total",
             "Alert store calls retried because the store was unavailable (locked, refused).",
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "fenghuo_stream_batch_size",
+            "Messages an agent took in one batch (stream.agents._batching), by stage.",
+            ["feed"],
+            buckets=BATCH_BUCKETS,
             registry=registry,
         )
         self.commit_holes = Counter(

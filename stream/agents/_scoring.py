@@ -7,6 +7,7 @@ into a dead letter with the reason, is counted, and the agent goes on with the n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,6 +22,9 @@ from stream.agents._context import WorkerContext
 from stream.codecs import DeadLetter, Origin, decode
 
 log = logging.getLogger(__name__)
+
+#: Events scored between two turns given to the rest of the event loop.
+YIELD_EVERY = 32
 
 #: Header carrying the wall time (epoch seconds) the worker first read the event.
 INGESTED_AT = "fenghuo-ingested-at"
@@ -148,7 +152,9 @@ async def score_many(
     scored: list[tuple[FeedEvent, Received]] = []
     messages: list[Received] = []
     ok = 0
-    for event in batch:
+    for index, event in enumerate(batch, 1):
+        if index % YIELD_EVERY == 0:  # let the fetcher fill the next batch meanwhile
+            await asyncio.sleep(0)
         received = Received.of(event, check_key=check_key)
         messages.append(received)
         try:
@@ -197,6 +203,7 @@ async def score_many(
 def observe_batch(ctx: WorkerContext, stage: str, size: int, started: float) -> None:
     """Record a batch's processing time as that many messages of an equal share each."""
     if size:
+        ctx.metrics.batch_size.labels(stage).observe(size)
         per_message = (time.perf_counter() - started) / size
         histogram = ctx.metrics.processing_seconds.labels(stage)
         for _ in range(size):

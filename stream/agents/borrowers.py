@@ -1,9 +1,10 @@
 """score_borrowers: borrower-side detectors (many lenders, ML risk scores) in micro-batches.
 
-Loans arrive re-keyed by borrower_id. ML detectors score a batch at once (``detect_batch``),
-so the stream is taken in batches of whatever has arrived, at most ``ml.batch_size`` loans: a
-lone loan at low load is scored at once, not held for a timer, and under load the batches fill
-up. Each state change lands on the changelog partition of the loan that caused it.
+Loans arrive re-keyed by borrower_id. ML detectors score a batch at once (``detect_batch``), so the
+stream is taken in batches of whatever has arrived, at most ``ml.batch_size`` loans: a lone loan at
+low load is scored within 10 ms, not held for a timer; only under a backlog does a batch wait (at
+most ``ml.batch_within_seconds``) to fill up. Each state change lands on the changelog partition of
+the loan that caused it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
     @app.agent(ctx.topics.loans_by_borrower, name="score_borrowers", concurrency=1)
     async def score_borrowers(stream: StreamT[bytes]) -> None:
-        async for batch in arrived(stream, ml.batch_size):
+        async for batch in arrived(stream, ml.batch_size, fill_seconds=ml.batch_within_seconds):
             await score_batch(ctx, batch)
 
 
