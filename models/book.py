@@ -112,11 +112,11 @@ def apply_position(
     An event older than the position's last one (or than its closing) is ignored. A balance of
     zero closes the position; it is remembered among the ``MAX_CLOSED`` most recent closings.
     """
+    totals = summary(state, owner)  # first: it may split an old whole-book value into keys
     pos_key = sub_key(owner, "p", position_id)
     entry: list[Any] | None = state.get(pos_key)
     is_open = entry is not None and len(entry) > _CLOSED_N + 1
     old = entry if is_open else None
-    totals = summary(state, owner)
     before_cp = counterparty_exposure(state, owner, counterparty)
     before_rel: float = totals["related"]
     before_total: float = totals["total"]

@@ -177,9 +177,11 @@ def test_a_book_in_the_old_whole_value_layout_is_split_into_keys_on_first_read()
         "total": 300.0,
     }
     store.set("lender_book", LENDER, {"book": old_book, "flags": {"B1": 1}})
+    change = apply_position(book, LENDER, "L1", "B1", 250.0, related=True, t=2.0)
+    assert (change.previous_exposure, change.exposure, change.total) == (300.0, 250.0, 250.0)
     change = apply_position(book, LENDER, "L2", "B1", 200.0, related=False, t=6.0)
-    assert (change.previous_exposure, change.exposure) == (300.0, 500.0)
-    assert (change.related_total, change.total) == (300.0, 500.0)
+    assert (change.previous_exposure, change.exposure) == (250.0, 450.0)
+    assert (change.related_total, change.total) == (250.0, 450.0)
     assert not apply_position(book, LENDER, "L0", "B2", 9.0, related=False, t=4.0).applied
     assert store.get("lender_book", f"{LENDER}|f|B1") == 1
     assert "book" not in store.get("lender_book", LENDER)
