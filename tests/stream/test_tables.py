@@ -42,27 +42,37 @@ def test_a_key_set_through_a_borrower_batch_goes_to_its_own_partition() -> None:
 
 
 @pytest.fixture
-def changelog(kafka_broker: str) -> Iterator[tuple[faust.App, StateTables, str]]:
-    app, tables = _state(f"kafka://{kafka_broker}")
-    topic = tables.tables["book"].changelog_topic.get_topic_name()
+def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
+    """An app id and its ``book`` table's changelog topic, created on the broker."""
+    app_id = unique_name("tables-test")
+    topic = f"{app_id}-state-book-changelog"
     ensure_topics(kafka_broker, [TopicSpec(topic, 2, compacted=True)])
-    yield app, tables, topic
+    yield app_id, topic
     delete_topics(kafka_broker, [topic])
 
 
 @pytest.mark.kafka
 def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
-    kafka_broker: str, changelog: tuple[faust.App, StateTables, str]
+    kafka_broker: str, changelog: tuple[str, str]
 ) -> None:
-    app, tables, topic = changelog
-    store = tables.store(1)
-    store.set("book", "FJ-1|p|L1", [300.0, "B1", 0, 1.0])
-    store.set("book", "FJ-1|c|B1", 100.0)
-    store.set("book", "FJ-1|c|B1", 300.0)
-    store.set("book", "FJ-1|c|B2", 5.0)
-    store.delete("book", "FJ-1|c|B2")
+    app_id, topic = changelog
 
     async def flush() -> int:
+        # The app is built on the running loop, so its producer runs on it.
+        app = faust.App(
+            app_id,
+            broker=f"kafka://{kafka_broker}",
+            store="memory://",
+            loop=asyncio.get_running_loop(),
+        )
+        tables = StateTables(declare_state_tables(app, {"book": 2}))
+        assert tables.tables["book"].changelog_topic.get_topic_name() == topic
+        store = tables.store(1)
+        store.set("book", "FJ-1|p|L1", [300.0, "B1", 0, 1.0])
+        store.set("book", "FJ-1|c|B1", 100.0)
+        store.set("book", "FJ-1|c|B1", 300.0)
+        store.set("book", "FJ-1|c|B2", 5.0)
+        store.delete("book", "FJ-1|c|B2")
         await app.producer.start()
         try:
             sent = await tables.flush_async()
@@ -81,7 +91,7 @@ def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
         metadata_max_age_ms=1000,
     )
     try:
-        records = consume(consumer, 3)
+        records = consume(consumer, 3, timeout=30.0)
     finally:
         consumer.close()
     written = {orjson.loads(r.key): r.value for r in records}
