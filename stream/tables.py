@@ -28,6 +28,7 @@ from faust.types import TableT
 
 from models import Institution, InvalidEvent, parse_event
 from models.events import parse_time
+from models.state import SEP
 
 REGISTRY_TABLE = "institution-registry"
 #: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
@@ -157,7 +158,13 @@ class TableStateStore:
             self.state.mark(namespace, key, self._partition_of(key))
 
     def _partition_of(self, key: str) -> int:
-        return self.key_partitions.get(key, self.partition)
+        """The key's own partition, or its owner's for a sub-key (``owner|...``)."""
+        if not self.key_partitions:
+            return self.partition
+        found = self.key_partitions.get(key)
+        if found is None and SEP in key:
+            found = self.key_partitions.get(key.split(SEP, 1)[0])
+        return found if found is not None else self.partition
 
 
 class ChangelogFlush(faust.Sensor):

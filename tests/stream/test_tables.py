@@ -41,6 +41,14 @@ def test_a_key_set_through_a_borrower_batch_goes_to_its_own_partition() -> None:
     assert tables.pending_keys() == {("book", "B7"): 1}
 
 
+def test_a_sub_key_goes_to_the_partition_of_its_owner() -> None:
+    _, tables = _state()
+    store = tables.store(0, {"B7": 1})
+    store.set("book", "B7|p|L1", [1.0, "x", 0, 1.0])
+    store.set("book", "B8|p|L2", [1.0, "x", 0, 1.0])
+    assert tables.pending_keys() == {("book", "B7|p|L1"): 1, ("book", "B8|p|L2"): 0}
+
+
 @pytest.fixture
 def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     """An app id and its ``book`` table's changelog topic, created on the broker."""
