@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
               help="Also profile the worker with py-spy; summary here.")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results.json"),
               show_default=True, help="Results JSON.")  # fmt: skip
+@click.option("--flood", is_flag=True,
+              help="Instead: -n good events alone and under a flood of as many hostile ones "
+                   "(benchmarks/flood.py; results-flood.json).")  # fmt: skip
 def bench(
     events: int,
     seed: int,
@@ -45,6 +48,7 @@ def bench(
     scaling: bool,
     profile: Path | None,
     out: Path,
+    flood: bool,
 ) -> None:
     """Preload simulated feeds and measure: the bare consumer's rate (the ceiling), one worker's
     sustained rate with every detector and ML on, event-to-alert latency at a fixed offered
@@ -54,6 +58,16 @@ def bench(
     """
     if str(REPO) not in sys.path:  # benchmarks/ lives beside the installed packages
         sys.path.insert(0, str(REPO))
+    if flood:
+        from benchmarks.flood import DEFAULT_OUT, FloodConfig, render_flood, run_flood, write
+
+        pinned = None if core < 0 else core
+        flooded = run_flood(FloodConfig(events=events, seed=seed, core=pinned, bootstrap=bootstrap))
+        target = DEFAULT_OUT if out == Path("benchmarks/results.json") else out
+        write(flooded, target)
+        click.echo(render_flood(flooded))
+        click.echo(f"results written to {target}")
+        return
     from benchmarks import BenchConfig, render_table, run_bench
 
     config = BenchConfig(

@@ -1,0 +1,389 @@
+"""Throughput of good events under a flood of bad ones (issue #9: "throughput of good events
+holds").
+
+Runs of one worker on the same N simulated events, each on fresh topics: the baseline (the
+good events alone) and the flood (the same events interleaved evenly with M hostile records of
+every kind in ``stream.simulator.hostile``), alternating baseline, flood, flood, baseline so a
+drifting machine load favours neither, after one unmeasured warm-up run. Reported: the
+good-event rate of each kind (N over the summed run time) and their ratio, the dead letters of
+each flood run (must be M), and the alert dedup keys raised by one kind of run and not the
+other. Written to ``benchmarks/results-flood.json``.
+
+``python -m benchmarks.flood --events 5000`` (or ``fenghuo bench --flood``). The worker is
+pinned to one core as in ``fenghuo bench``; the rate of a run is N over the time from the
+worker being ready to its last processed message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from kafka import KafkaConsumer, TopicPartition
+
+from benchmarks import _feeds
+from benchmarks._drain import wait_drained
+from benchmarks._machine import load_average, machine, pin_cores
+from benchmarks._worker import WorkerRun
+from stream.admin import delete_topics, list_topics
+from stream.broker import KafkaBroker
+from stream.settings import KafkaSection, WorkerSettings
+from stream.simulator import Simulation, SimulatorConfig
+from stream.simulator.hostile import HOSTILE_KINDS, Produced, flood
+from stream.simulator.producer import prepare_topics
+from stream.topics import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results-flood.json"
+#: Topics a worker consumes (configured names; the run's suffix is added).
+SOURCES = ("institutions", "loans", "guarantees", "trades", "loans-by-borrower",
+           "guarantee-network", "findings")  # fmt: skip
+#: The flood holds if the good-event rate keeps at least this share of the baseline's.
+TARGET_RATIO = 0.8
+
+
+@dataclass(frozen=True)
+class FloodConfig:
+    """``events`` good records, ``hostile_per_good`` hostile ones for each (M = N x ratio).
+
+    ``rounds`` pairs of runs in the order baseline, flood, flood, baseline, ... so a machine
+    whose load drifts during the benchmark favours neither side; a first, unmeasured warm-up
+    run (the baseline's input) takes the cost of a fresh broker and cold caches.
+    """
+
+    events: int = 5_000
+    hostile_per_good: float = 1.0
+    seed: int = 7
+    rounds: int = 2
+    core: int | None = 1
+    bootstrap: str | None = None
+    timeout: float = 900.0
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One worker run's figures."""
+
+    kind: str
+    messages: int
+    good: int
+    seconds: float
+    dead_letters: int
+    alerts: frozenset[str]
+    uncommitted: int
+    peak_rss_bytes: int | None
+    #: The machine's 1-minute load average at the end of the run (others share the cores).
+    load: float | None
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "messages": self.messages,
+            "seconds": round(self.seconds, 2),
+            "good_events_per_second": _rate(self.good, self.seconds),
+            "all_events_per_second": _rate(self.messages, self.seconds),
+            "dead_letters": self.dead_letters,
+            "alerts": len(self.alerts),
+            "alert_keys": sorted(self.alerts),
+            "uncommitted_at_end": self.uncommitted,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "load_average_1m_at_end": self.load,
+        }
+
+
+def _rate(count: int, seconds: float) -> float | None:
+    return round(count / seconds, 1) if seconds > 0 else None
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def run_flood(config: FloodConfig) -> dict[str, Any]:
+    """Every run; returns the results document (see the module docstring)."""
+    affinity = os.sched_getaffinity(0)
+    if config.core is not None:
+        pin_cores(set(range(os.cpu_count() or 1)) - {config.core})
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="fenghuo-flood-") as tmp,
+            _broker(config.bootstrap, Path(tmp)) as (bootstrap, version),
+        ):
+            return _measure(config, bootstrap, version, Path(tmp))
+    finally:
+        os.sched_setaffinity(0, affinity)
+
+
+@contextmanager
+def _broker(bootstrap: str | None, tmp: Path) -> Iterator[tuple[str, str]]:
+    version = KafkaBroker().version
+    if bootstrap is not None:
+        yield bootstrap, version
+        return
+    broker = KafkaBroker.start_isolated(tmp / "kafka", wait=180.0)
+    try:
+        yield broker.settings.bootstrap, version
+    finally:
+        broker.stop()
+
+
+def _order(rounds: int) -> list[str]:
+    """baseline, flood, flood, baseline, baseline, flood, ..."""
+    pair = ["baseline", "flood"]
+    return [kind for n in range(rounds) for kind in (pair if n % 2 == 0 else pair[::-1])]
+
+
+def _measure(config: FloodConfig, bootstrap: str, version: str, tmp: Path) -> dict[str, Any]:
+    records = list(Simulation(SimulatorConfig(seed=config.seed, events=config.events)).records())
+    mixed = list(flood(records, config.hostile_per_good, random.Random(f"{config.seed}:flood")))
+    good = [produced for produced, is_good in mixed if is_good]
+    inputs = {"baseline": good, "flood": [produced for produced, _ in mixed], "warmup": good}
+    hostile = len(mixed) - len(good)
+    results: dict[str, Any] = {
+        "machine": machine(version),
+        "config": {**asdict(config), "bootstrap": None if config.bootstrap is None else "given"},
+        "hostile_kinds": list(HOSTILE_KINDS),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "good_events": len(good),
+        "hostile_events": hostile,
+    }
+    suffixes: list[str] = []
+    runs: list[_Run] = []
+    try:
+        for kind in ["warmup", *_order(config.rounds)]:
+            log.info("%s run %d of %d", kind, len(runs) + 1, 2 * config.rounds + 1)
+            runs.append(_run(config, bootstrap, tmp, kind, inputs[kind], len(good), suffixes))
+    finally:
+        _cleanup(bootstrap, suffixes)
+    by_kind = {kind: [r for r in runs if r.kind == kind] for kind in ("baseline", "flood")}
+    rates = {
+        kind: _rate(len(good) * len(done), sum(r.seconds for r in done))
+        for kind, done in by_kind.items()
+    }
+    ratio = (
+        round(rates["flood"] / rates["baseline"], 3)
+        if rates["flood"] and rates["baseline"]
+        else None
+    )
+    # A load spike from other processes during one run moves the summed rate; the median not.
+    per_run = {
+        kind: [r.good / r.seconds for r in done if r.seconds > 0] for kind, done in by_kind.items()
+    }
+    medians = {k: statistics.median(rates) if rates else None for k, rates in per_run.items()}
+    median_ratio = (
+        round(medians["flood"] / medians["baseline"], 3)
+        if medians["flood"] and medians["baseline"]
+        else None
+    )
+    alerts = {kind: frozenset().union(*(r.alerts for r in done)) for kind, done in by_kind.items()}
+    dead_lettered = all(r.dead_letters == hostile for r in by_kind["flood"])
+    results.update(
+        runs=[r.figures() for r in runs],
+        baseline_good_events_per_second=rates["baseline"],
+        flood_good_events_per_second=rates["flood"],
+        good_rate_ratio=ratio,
+        median_good_events_per_second={k: _round(v) for k, v in medians.items()},
+        good_rate_ratio_of_medians=median_ratio,
+        alerts_only_in_baseline=sorted(alerts["baseline"] - alerts["flood"]),
+        alerts_only_in_flood=sorted(alerts["flood"] - alerts["baseline"]),
+        verdict={
+            "good_rate_holds": median_ratio is not None and median_ratio >= TARGET_RATIO,
+            "target_ratio": TARGET_RATIO,
+            "every_hostile_dead_lettered": dead_lettered,
+            "baseline_dead_letters_zero": all(r.dead_letters == 0 for r in by_kind["baseline"]),
+            "same_alerts": alerts["baseline"] == alerts["flood"],
+        },
+        load_average_at_end=load_average(),
+    )
+    return results
+
+
+def _run(
+    config: FloodConfig,
+    bootstrap: str,
+    tmp: Path,
+    kind: str,
+    messages: list[Produced],
+    good: int,
+    suffixes: list[str],
+) -> _Run:
+    suffix = f"-flood-{uuid.uuid4().hex[:10]}"
+    suffixes.append(suffix)
+    prepare_topics(WorkerSettings(), bootstrap, suffix)
+    _preload(bootstrap, suffix, messages)
+    worker = WorkerRun(bootstrap, suffix, tmp, core=config.core)
+    worker.start()
+    try:
+        worker.wait_ready()
+        ready = time.time()
+        drained = wait_drained(
+            [worker],
+            bootstrap=bootstrap,
+            group=worker.app_id,
+            topics=[name + suffix for name in SOURCES],
+            feed_events=len(messages),
+            timeout=config.timeout,
+            started=ready,
+        )
+    finally:
+        worker.stop()
+    settings = WorkerSettings(kafka=KafkaSection(topic_suffix=suffix))
+    return _Run(
+        kind=kind,
+        messages=len(messages),
+        good=good,
+        seconds=drained.last - drained.first,
+        dead_letters=_end_offsets(
+            bootstrap, [dead_letter_topic(settings, feed) for feed in _feeds.FEEDS]
+        ),
+        alerts=_keys(bootstrap, settings.topic("alerts")),
+        uncommitted=drained.uncommitted,
+        peak_rss_bytes=worker.peak_rss,
+        load=(load_average() or [None])[0],
+    )
+
+
+def _preload(bootstrap: str, suffix: str, messages: list[Produced]) -> None:
+    client = _feeds.producer(bootstrap, linger_ms=20)
+    try:
+        for topic, key, value in messages:
+            client.send(topic + suffix, key=key.encode(), value=value)
+        client.flush(timeout=120)
+    finally:
+        client.close(timeout=10)
+
+
+def _end_offsets(bootstrap: str, topics: list[str]) -> int:
+    """Records in ``topics`` (end offsets summed; the topics are never compacted or trimmed)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def _keys(bootstrap: str, topic: str) -> frozenset[str]:
+    """The distinct record keys (alert dedup keys) of ``topic``."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    keys: set[str] = set()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for batch in consumer.poll(timeout_ms=500).values():
+                keys.update(r.key.decode() for r in batch if r.key is not None)
+    finally:
+        consumer.close()
+    return frozenset(keys)
+
+
+def _cleanup(bootstrap: str, suffixes: list[str]) -> None:
+    try:
+        names = [t for t in list_topics(bootstrap) if any(s in t for s in suffixes)]
+        delete_topics(bootstrap, names)
+    except Exception as exc:  # a broker we started is about to stop anyway
+        log.warning("could not delete the flood topics: %s", exc)
+
+
+def render_flood(results: dict[str, Any]) -> str:
+    """The results as a small table: one row per run, then the verdict."""
+    header = ("run", "messages", "seconds", "good ev/s", "all ev/s", "dead letters", "alerts")
+    rows = [header] + [
+        (
+            f"{n}. {run['kind']}",
+            f"{run['messages']:,}",
+            f"{run['seconds']}",
+            f"{run['good_events_per_second']}",
+            f"{run['all_events_per_second']}",
+            f"{run['dead_letters']:,}",
+            f"{run['alerts']}",
+        )
+        for n, run in enumerate(results["runs"], 1)
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    verdict = results["verdict"]
+    lines += [
+        "",
+        f"good events {results['good_events']:,}, hostile events {results['hostile_events']:,} "
+        "per flood run",
+        f"good events/s: baseline {results['baseline_good_events_per_second']}, "
+        f"flood {results['flood_good_events_per_second']}; ratio {results['good_rate_ratio']}",
+        f"median good events/s: {results['median_good_events_per_second']}; ratio of medians "
+        f"{results['good_rate_ratio_of_medians']} (holds at >= {verdict['target_ratio']}: "
+        f"{verdict['good_rate_holds']})",
+        f"every hostile event dead-lettered: {verdict['every_hostile_dead_lettered']}; "
+        f"same alerts in both kinds of run: {verdict['same_alerts']}",
+    ]
+    for side in ("baseline", "flood"):
+        if results[f"alerts_only_in_{side}"]:
+            lines.append(f"only in {side}: {', '.join(results[f'alerts_only_in_{side}'])}")
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+@click.command()
+@click.option("--events", "-n", default=5_000, show_default=True, help="Good events.")
+@click.option(
+    "--hostile-per-good", default=1.0, show_default=True, help="Hostile records per good one."
+)
+@click.option("--seed", default=7, show_default=True, help="Simulator and flood seed.")
+@click.option(
+    "--rounds", default=2, show_default=True, help="Pairs of runs (baseline, flood, flood, ...)."
+)
+@click.option(
+    "--core", default=1, show_default=True, help="Core the worker is pinned to (-1: none)."
+)
+@click.option("--bootstrap", default=None, help="Use this broker instead of starting one.")
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True)
+def main(
+    events: int,
+    hostile_per_good: float,
+    seed: int,
+    rounds: int,
+    core: int,
+    bootstrap: str | None,
+    out: Path,
+) -> None:
+    """Good-event throughput of one worker alone and under a flood of hostile records."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = FloodConfig(
+        events=events,
+        hostile_per_good=hostile_per_good,
+        seed=seed,
+        rounds=rounds,
+        core=None if core < 0 else core,
+        bootstrap=bootstrap,
+    )
+    results = run_flood(config)
+    write(results, out)
+    click.echo(render_flood(results))
+    click.echo(f"results written to {out}")
+
+
+if __name__ == "__main__":
+    main()

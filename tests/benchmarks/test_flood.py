@@ -1,0 +1,88 @@
+"""The flood benchmark: its run order, its table, and one tiny run on the test broker.
+
+Nothing here asserts a speed; ``tests/reliability/test_flood.py`` asserts the behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.flood import FloodConfig, _order, render_flood, run_flood
+from fenghuo.cli import main
+
+
+@pytest.mark.parametrize(
+    ("rounds", "order"),
+    [
+        (1, ["baseline", "flood"]),
+        (2, ["baseline", "flood", "flood", "baseline"]),
+        (3, ["baseline", "flood", "flood", "baseline", "baseline", "flood"]),
+    ],
+)
+def test_runs_alternate_so_a_drifting_load_favours_neither_side(
+    rounds: int, order: list[str]
+) -> None:
+    assert _order(rounds) == order
+
+
+def run_figures(kind: str, seconds: float, dead: int) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "messages": 200 if kind == "flood" else 100,
+        "seconds": seconds,
+        "good_events_per_second": round(100 / seconds, 1),
+        "all_events_per_second": round((200 if kind == "flood" else 100) / seconds, 1),
+        "dead_letters": dead,
+        "alerts": 3,
+    }
+
+
+def test_the_table_shows_each_run_and_the_verdict() -> None:
+    results = {
+        "runs": [run_figures("baseline", 2.0, 0), run_figures("flood", 2.5, 100)],
+        "good_events": 100,
+        "hostile_events": 100,
+        "baseline_good_events_per_second": 50.0,
+        "flood_good_events_per_second": 40.0,
+        "good_rate_ratio": 0.8,
+        "median_good_events_per_second": {"baseline": 50.0, "flood": 40.0},
+        "good_rate_ratio_of_medians": 0.8,
+        "alerts_only_in_baseline": [],
+        "alerts_only_in_flood": ["model_drift:-:loan_anomaly"],
+        "verdict": {
+            "good_rate_holds": True,
+            "target_ratio": 0.8,
+            "every_hostile_dead_lettered": True,
+            "same_alerts": False,
+        },
+    }
+
+    table = render_flood(results)
+
+    assert "2. flood" in table and "40.0" in table
+    assert "ratio of medians 0.8 (holds at >= 0.8: True)" in table
+    assert "only in flood: model_drift:-:loan_anomaly" in table
+    assert "only in baseline" not in table
+
+
+@pytest.mark.kafka
+def test_one_round_on_the_test_broker_dead_letters_every_hostile_record(
+    kafka_broker: str,
+) -> None:
+    results = run_flood(FloodConfig(events=300, rounds=1, core=None, bootstrap=kafka_broker))
+
+    flooded = next(run for run in results["runs"] if run["kind"] == "flood")
+    assert flooded["dead_letters"] == results["hostile_events"] == results["good_events"]
+    assert results["verdict"]["baseline_dead_letters_zero"]
+    assert results["good_rate_ratio"] > 0
+    assert results["config"]["bootstrap"] == "given"
+
+
+def test_bench_flood_is_wired_to_the_flood_benchmark() -> None:
+    result = CliRunner().invoke(main, ["bench", "--help"], terminal_width=200)
+
+    assert "--flood" in result.output
+    assert "(benchmarks/flood.py; results-flood.json)" in result.output
