@@ -67,7 +67,7 @@ class FloodConfig:
     events: int = 5_000
     hostile_per_good: float = 1.0
     seed: int = 7
-    rounds: int = 2
+    rounds: int = 3
     core: int | None = 1
     bootstrap: str | None = None
     timeout: float = 900.0
@@ -353,7 +353,7 @@ def write(results: dict[str, Any], out: Path) -> None:
 )
 @click.option("--seed", default=7, show_default=True, help="Simulator and flood seed.")
 @click.option(
-    "--rounds", default=2, show_default=True, help="Pairs of runs (baseline, flood, flood, ...)."
+    "--rounds", default=3, show_default=True, help="Pairs of runs (baseline, flood, flood, ...)."
 )
 @click.option(
     "--core", default=1, show_default=True, help="Core the worker is pinned to (-1: none)."
