@@ -57,6 +57,10 @@ class WorkerContext:
         """State for events of one source partition (its changelog partition)."""
         return self.state.store(partition)
 
+    def knows_institution(self, event: FeedEvent) -> bool:
+        """True when the event needs no wait: a registry record, or a record itself."""
+        return isinstance(event, Institution) or self.registry.get(event.institution_id) is not None
+
     async def await_institution(self, event: FeedEvent) -> None:
         """Give the registry time to learn the institution behind a business event.
 
@@ -65,7 +69,7 @@ class WorkerContext:
         institution is unknown, wait until ``track_institutions`` has read everything the
         broker holds for it, at most ``input.registry_wait_seconds``.
         """
-        if isinstance(event, Institution) or self.registry.get(event.institution_id):
+        if self.knows_institution(event):
             return
         deadline = time.monotonic() + self.settings.input.registry_wait_seconds
         try:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -128,6 +128,36 @@ def _source_of(finding: Finding, received: Mapping[str, Received]) -> Received |
     return next(iter(received.values()), None)
 
 
+@dataclass
+class Produced:
+    """What a batch's events caused so far, produced together by ``send``."""
+
+    feed: Feed
+    forward: Forward | None
+    findings: list[tuple[Finding, float]] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    scored: list[tuple[FeedEvent, Received]] = field(default_factory=list)
+    messages: list[Received] = field(default_factory=list)
+    ok: int = 0
+
+    async def send(self, ctx: WorkerContext) -> None:
+        """Produce findings, dead letters and re-keyed events; the DLQ for all if that fails."""
+        try:
+            for finding, ingested in self.findings:
+                await send_finding(ctx, finding, ingested)
+            for letter in self.letters:
+                await ctx.dead_letters.send(str(self.feed), letter)
+            if self.forward is not None:
+                for accepted, received in self.scored:
+                    await self.forward(accepted, received)
+            if self.ok:
+                ctx.metrics.events.labels(str(self.feed), "ok").inc(self.ok)
+        except Exception as exc:  # producing failed: the batch's messages go to the DLQ
+            await fail(ctx, self.feed, self.messages, exc)
+        self.findings, self.letters, self.scored, self.messages = [], [], [], []
+        self.ok = 0
+
+
 async def score_many(
     ctx: WorkerContext,
     feed: Feed,
@@ -142,30 +172,39 @@ async def score_many(
     Each event is judged on its own (the registry as of its own time, the state of its own
     partition, in the order read); what the batch produces (findings, dead letters, re-keyed
     events) is sent after the whole batch is scored, so the per-message costs of the stream
-    are paid once per batch. Events are counted (ok, duplicate) in the ``feed`` stage only;
-    re-keyed stages count their dead letters alone.
+    are paid once per batch; but what the events so far caused is sent before any other await:
+    before an event waits for its institution's record (``WorkerContext.await_institution``),
+    so they do not wait with it, and before the loop is given a turn every ``YIELD_EVERY``
+    events, so no state flush runs while findings of state already changed are unsent. Events
+    are counted (ok, duplicate) in the ``feed`` stage only; re-keyed stages count their dead
+    letters alone.
     """
     started = time.perf_counter()
     first_stage = partition is Partition.FEED
-    findings: list[tuple[Finding, float]] = []
-    letters: list[DeadLetter] = []
-    scored: list[tuple[FeedEvent, Received]] = []
-    messages: list[Received] = []
-    ok = 0
+    out = Produced(feed, forward)
     for index, event in enumerate(batch, 1):
-        if index % YIELD_EVERY == 0:  # let the fetcher fill the next batch meanwhile
+        if index % YIELD_EVERY == 0:
+            # Let the fetcher fill the next batch meanwhile, but send first: the state flush
+            # may run at any await, and state must not reach its changelog ahead of the
+            # findings it caused (a replay after a crash would then find nothing new).
+            await out.send(ctx)
             await asyncio.sleep(0)
         received = Received.of(event, check_key=check_key)
-        messages.append(received)
         try:
             accepted = accept(ctx, feed, received, count=first_stage)
             if accepted is None:
                 continue
-            if isinstance(accepted, DeadLetter):
-                letters.append(accepted)
-                continue
-            if first_stage:
+            if (
+                first_stage
+                and not isinstance(accepted, DeadLetter)
+                and not ctx.knows_institution(accepted)
+            ):
+                await out.send(ctx)  # what came before does not wait with it
                 await ctx.await_institution(accepted)
+            out.messages.append(received)
+            if isinstance(accepted, DeadLetter):
+                out.letters.append(accepted)
+                continue
             with ctx.metrics.scoring_seconds.labels(str(partition)).time():
                 outcome = ctx.engine.process(
                     accepted,
@@ -175,27 +214,19 @@ async def score_many(
                 )
         except Exception as exc:  # the message must be dead-lettered, not acked and lost
             log.exception("processing %s failed", feed)
-            letters.append(received.letter(failure_reason(exc)))
+            if not out.messages or out.messages[-1] is not received:
+                out.messages.append(received)
+            out.letters.append(received.letter(failure_reason(exc)))
             continue
-        findings.extend((finding, received.ingested_at) for finding in outcome.findings)
+        out.findings.extend((finding, received.ingested_at) for finding in outcome.findings)
         reasons = [failure.reason for failure in outcome.failures]
         if reasons:
-            letters.append(received.letter("; ".join(reasons), accepted.event_id))
+            out.letters.append(received.letter("; ".join(reasons), accepted.event_id))
         elif first_stage:
-            ok += 1
-        scored.append((accepted, received))
+            out.ok += 1
+        out.scored.append((accepted, received))
     try:
-        for finding, ingested in findings:
-            await send_finding(ctx, finding, ingested)
-        for letter in letters:
-            await ctx.dead_letters.send(str(feed), letter)
-        if forward is not None:
-            for accepted, received in scored:
-                await forward(accepted, received)
-        if ok:
-            ctx.metrics.events.labels(str(feed), "ok").inc(ok)
-    except Exception as exc:  # producing failed: every message of the batch goes to the DLQ
-        await fail(ctx, feed, messages, exc)
+        await out.send(ctx)
     finally:
         observe_batch(ctx, str(feed), len(batch), started)
 
