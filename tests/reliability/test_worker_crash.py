@@ -10,6 +10,7 @@ only fires if the lender's book survived the kills (rebuilt from the changelog).
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 SIMULATED_EVENTS = 4000
 CHUNKS = 5
 KILLS = 3
+#: How long the second half of a chunk is processed before the kill (under a commit interval).
+MID_CHUNK_SECONDS = 0.5
 PROGRESS_SECONDS = 60.0
 ALERTS_SECONDS = 90.0
 #: A microcredit lender with 236 m net assets: one borrower may owe it 23.6 m.
@@ -104,13 +107,19 @@ def crash_run(worker: Worker) -> CrashRun:
         )
         for chunk in chunks[1 : 1 + KILLS]:
             before = worker.committed("loans")
-            loans += send(producer, worker, chunk)
+            half = len(chunk) // 2
+            loans += send(producer, worker, chunk[:half])
             wait_for(
                 lambda b=before: worker.committed("loans") > b,
                 PROGRESS_SECONDS,
                 interval=0.05,
                 message=f"no progress before kill {worker.starts}:\n{worker.tail()}",
             )
+            # The rest arrives while the worker runs: it is read and scored, not yet committed
+            # (a batching worker commits a whole small chunk at once, so waiting for progress
+            # alone would kill it between chunks).
+            loans += send(producer, worker, chunk[half:])
+            time.sleep(MID_CHUNK_SECONDS)
             committed = worker.committed("loans")
             if committed < loans:
                 run.kills_mid_chunk += 1

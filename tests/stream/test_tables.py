@@ -49,6 +49,36 @@ def test_a_sub_key_goes_to_the_partition_of_its_owner() -> None:
     assert tables.pending_keys() == {("book", "B7|p|L1"): 1, ("book", "B8|p|L2"): 0}
 
 
+def test_a_key_changed_in_an_open_section_is_held_back_from_the_changelog() -> None:
+    _, tables = _state()
+    section = tables.section()
+    tables.store(1, section=section).set("book", "FJ-1|c|B1", 100.0)
+    assert tables.pending == 0
+    assert tables.flush() == 0
+
+
+def test_a_released_key_is_logged_with_its_value_at_release_not_a_later_held_change() -> None:
+    _, tables = _state()
+    first, later = tables.section(), tables.section()
+    tables.store(1, section=first).set("book", "FJ-1|c|B1", 100.0)
+    first.release()
+    tables.store(1, section=later).set("book", "FJ-1|c|B1", 250.0)  # its findings not sent
+    assert tables.pending_keys() == {("book", "FJ-1|c|B1"): 1}
+    [(_, partition, key, value, encoded)] = tables._take()
+    assert (partition, key, encoded) == (1, "FJ-1|c|B1", True)
+    assert value is not None and orjson.loads(value) == 100.0
+
+
+def test_a_key_deleted_in_a_released_section_is_owed_as_a_tombstone() -> None:
+    _, tables = _state()
+    tables.tables["book"].data["FJ-1|c|B2"] = 5.0
+    section = tables.section()
+    tables.store(0, section=section).delete("book", "FJ-1|c|B2")
+    section.release()
+    [(_, partition, key, value, _)] = tables._take()
+    assert (partition, key, value) == (0, "FJ-1|c|B2", None)
+
+
 @pytest.fixture
 def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     """An app id and its ``book`` table's changelog topic, created on the broker."""
@@ -107,3 +137,46 @@ def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
     assert orjson.loads(written["FJ-1|c|B1"]) == 300.0
     assert orjson.loads(written["FJ-1|p|L1"]) == [300.0, "B1", 0, 1.0]
     assert written["FJ-1|c|B2"] is None
+
+
+@pytest.mark.kafka
+def test_flush_logs_the_released_snapshot_after_delivering_what_the_producer_holds(
+    kafka_broker: str, changelog: tuple[str, str]
+) -> None:
+    app_id, topic = changelog
+
+    async def flush() -> int:
+        app = faust.App(
+            app_id,
+            broker=f"kafka://{kafka_broker}",
+            store="memory://",
+            loop=asyncio.get_running_loop(),
+        )
+        tables = StateTables(declare_state_tables(app, {"book": 2}))
+        released, held = tables.section(), tables.section()
+        tables.store(0, section=released).set("book", "FJ-2|c|B1", {"n": 1})
+        released.release()
+        tables.store(0, section=held).set("book", "FJ-2|c|B1", {"n": 2})
+        await app.producer.start()
+        try:
+            sent = await tables.flush_async(app.producer)
+            await app.producer.flush()
+        finally:
+            await app.producer.stop()
+        return sent
+
+    assert asyncio.run(flush()) == 1
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=kafka_broker,
+        group_id=unique_name("tables-test"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=1000,
+    )
+    try:
+        [record] = consume(consumer, 1, timeout=30.0)
+    finally:
+        consumer.close()
+    assert orjson.loads(record.key) == "FJ-2|c|B1"
+    assert orjson.loads(record.value) == {"n": 1}
