@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import faust
 import orjson
@@ -79,6 +80,22 @@ def test_a_key_deleted_in_a_released_section_is_owed_as_a_tombstone() -> None:
     assert (partition, key, value) == (0, "FJ-1|c|B2", None)
 
 
+def changelog_records(broker: str, topic: str, count: int) -> list[Any]:
+    """The first ``count`` records of a changelog topic, read from its beginning."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker,
+        group_id=unique_name("tables-test"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=1000,
+    )
+    try:
+        return consume(consumer, count, timeout=30.0)
+    finally:
+        consumer.close()
+
+
 @pytest.fixture
 def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     """An app id and its ``book`` table's changelog topic, created on the broker."""
@@ -120,18 +137,7 @@ def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
         return sent
 
     assert asyncio.run(flush()) == 3
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=kafka_broker,
-        group_id=unique_name("tables-test"),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
-    try:
-        records = consume(consumer, 3, timeout=30.0)
-    finally:
-        consumer.close()
+    records = changelog_records(kafka_broker, topic, 3)
     written = {orjson.loads(r.key): r.value for r in records}
     assert {r.partition for r in records} == {1}
     assert orjson.loads(written["FJ-1|c|B1"]) == 300.0
@@ -166,17 +172,6 @@ def test_flush_logs_the_released_snapshot_after_delivering_what_the_producer_hol
         return sent
 
     assert asyncio.run(flush()) == 1
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=kafka_broker,
-        group_id=unique_name("tables-test"),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
-    try:
-        [record] = consume(consumer, 1, timeout=30.0)
-    finally:
-        consumer.close()
+    [record] = changelog_records(kafka_broker, topic, 1)
     assert orjson.loads(record.key) == "FJ-2|c|B1"
     assert orjson.loads(record.value) == {"n": 1}
