@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert, inspect, select, text
 from alerts import StoreConfig
 from alerts.store import current_revision, head_revision, make_engine, metadata, migrate
 from alerts.store.tables import alert_routes, alerts
+from tests.alerts.store._rows import alert_row
 
 
 def test_migration_creates_exactly_the_declared_tables(engine: Engine) -> None:
@@ -38,30 +39,13 @@ def test_route_times_are_backfilled_from_the_alerts(store_url: str) -> None:
     engine = make_engine(StoreConfig(url=store_url))
     migrate(engine, "0005")
     seen = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    row = {
-        "alert_id": "al-1",
-        "dedup_key": "usurious_rate:FJ-1:L-1",
-        "category": "usurious_rate",
-        "severity": "medium",
-        "score": 0.5,
-        "feed": "loans",
-        "detector_kind": "rule",
-        "detector_name": "rate_cap",
-        "detector_version": "1",
-        "entity_type": "loan",
-        "entity_id": "L-1",
-        "routes": ["eic"],
-        "evidence": {},
-        "explanation": [],
-        "event_ids": ["e1"],
-        "first_seen": seen,
-        "last_seen": seen + timedelta(hours=1),
-        "occurrences": 1,
-        "status": "open",
-        "revision": 1,
-        "created_at": seen,
-        "updated_at": seen,
-    }
+    row = alert_row(
+        "al-1",
+        seen,
+        dedup_key="usurious_rate:FJ-1:L-1",
+        entity_id="L-1",
+        last_seen=seen + timedelta(hours=1),
+    )
     with engine.begin() as connection:
         connection.execute(insert(alerts), row)
         connection.execute(text("INSERT INTO alert_routes VALUES ('al-1', 'eic')"))

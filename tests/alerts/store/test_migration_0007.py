@@ -15,35 +15,13 @@ from alerts import StoreConfig
 from alerts.store import current_revision, make_engine, migrate
 from alerts.store.migrate import alembic_config
 from alerts.store.tables import alerts, outbox
+from tests.alerts.store._rows import alert_row
 
 SEEN = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 def _alert(alert_id: str, status: str) -> dict[str, Any]:
-    return {
-        "alert_id": alert_id,
-        "dedup_key": f"usurious_rate:FJ-1:{alert_id}",
-        "category": "usurious_rate",
-        "severity": "medium",
-        "score": 0.5,
-        "feed": "loans",
-        "detector_kind": "rule",
-        "detector_name": "rate_cap",
-        "detector_version": "1",
-        "entity_type": "loan",
-        "entity_id": alert_id,
-        "routes": ["eic"],
-        "evidence": {},
-        "explanation": [],
-        "event_ids": ["e1"],
-        "first_seen": SEEN,
-        "last_seen": SEEN,
-        "occurrences": 1,
-        "status": status,
-        "revision": 3,
-        "created_at": SEEN,
-        "updated_at": SEEN,
-    }
+    return alert_row(alert_id, SEEN, status=status, revision=3)
 
 
 def _row(alert_id: str, revision: int, kind: str, delivered: datetime | None) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
@@ -11,36 +10,14 @@ from sqlalchemy.orm import Session
 from alerts.store import writer
 from alerts.store.reminders import Reminders, due_query
 from alerts.store.tables import alerts, outbox
+from tests.alerts.store._rows import alert_row
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 def _store(engine: Engine, armed: list[datetime | None]) -> None:
     """One open alert with one delivered row per entry of ``armed`` (its ``repeat_at``)."""
-    alert: dict[str, Any] = {
-        "alert_id": "a-1",
-        "dedup_key": "usurious_rate:FJ-1:L-1",
-        "category": "usurious_rate",
-        "severity": "medium",
-        "score": 0.5,
-        "feed": "loans",
-        "detector_kind": "rule",
-        "detector_name": "rate_cap",
-        "detector_version": "1",
-        "entity_type": "loan",
-        "entity_id": "L-1",
-        "routes": ["eic"],
-        "evidence": {},
-        "explanation": [],
-        "event_ids": ["e1"],
-        "first_seen": T0,
-        "last_seen": T0,
-        "occurrences": 1,
-        "status": "open",
-        "revision": 1,
-        "created_at": T0,
-        "updated_at": T0,
-    }
+    alert = alert_row("a-1", T0, dedup_key="usurious_rate:FJ-1:L-1", entity_id="L-1")
     rows = [
         {
             "alert_id": "a-1",
