@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
@@ -106,21 +106,36 @@ def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     delete_topics(kafka_broker, [topic])
 
 
+def flush_on_broker(
+    broker: str, app_id: str, change: Callable[[StateTables], None], *, producer: bool = False
+) -> int:
+    """Build the tables on a running loop (so the producer runs on it), apply ``change`` and
+    flush; ``producer`` hands the app's producer to the flush."""
+
+    async def flush() -> int:
+        app = faust.App(
+            app_id, broker=f"kafka://{broker}", store="memory://", loop=asyncio.get_running_loop()
+        )
+        tables = StateTables(declare_state_tables(app, {"book": 2}))
+        change(tables)
+        await app.producer.start()
+        try:
+            sent = await tables.flush_async(app.producer if producer else None)
+            await app.producer.flush()
+        finally:
+            await app.producer.stop()
+        return sent
+
+    return asyncio.run(flush())
+
+
 @pytest.mark.kafka
 def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
     kafka_broker: str, changelog: tuple[str, str]
 ) -> None:
     app_id, topic = changelog
 
-    async def flush() -> int:
-        # The app is built on the running loop, so its producer runs on it.
-        app = faust.App(
-            app_id,
-            broker=f"kafka://{kafka_broker}",
-            store="memory://",
-            loop=asyncio.get_running_loop(),
-        )
-        tables = StateTables(declare_state_tables(app, {"book": 2}))
+    def change(tables: StateTables) -> None:
         assert tables.tables["book"].changelog_topic.get_topic_name() == topic
         store = tables.store(1)
         store.set("book", "FJ-1|p|L1", [300.0, "B1", 0, 1.0])
@@ -128,15 +143,8 @@ def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
         store.set("book", "FJ-1|c|B1", 300.0)
         store.set("book", "FJ-1|c|B2", 5.0)
         store.delete("book", "FJ-1|c|B2")
-        await app.producer.start()
-        try:
-            sent = await tables.flush_async()
-            await app.producer.flush()
-        finally:
-            await app.producer.stop()
-        return sent
 
-    assert asyncio.run(flush()) == 3
+    assert flush_on_broker(kafka_broker, app_id, change) == 3
     records = changelog_records(kafka_broker, topic, 3)
     written = {orjson.loads(r.key): r.value for r in records}
     assert {r.partition for r in records} == {1}
@@ -151,27 +159,13 @@ def test_flush_logs_the_released_snapshot_after_delivering_what_the_producer_hol
 ) -> None:
     app_id, topic = changelog
 
-    async def flush() -> int:
-        app = faust.App(
-            app_id,
-            broker=f"kafka://{kafka_broker}",
-            store="memory://",
-            loop=asyncio.get_running_loop(),
-        )
-        tables = StateTables(declare_state_tables(app, {"book": 2}))
+    def change(tables: StateTables) -> None:
         released, held = tables.section(), tables.section()
         tables.store(0, section=released).set("book", "FJ-2|c|B1", {"n": 1})
         released.release()
         tables.store(0, section=held).set("book", "FJ-2|c|B1", {"n": 2})
-        await app.producer.start()
-        try:
-            sent = await tables.flush_async(app.producer)
-            await app.producer.flush()
-        finally:
-            await app.producer.stop()
-        return sent
 
-    assert asyncio.run(flush()) == 1
+    assert flush_on_broker(kafka_broker, app_id, change, producer=True) == 1
     [record] = changelog_records(kafka_broker, topic, 1)
     assert orjson.loads(record.key) == "FJ-2|c|B1"
     assert orjson.loads(record.value) == {"n": 1}
