@@ -32,6 +32,8 @@ from models.events import parse_time
 from models.state import SEP
 
 REGISTRY_TABLE = "institution-registry"
+#: A key the changelog is owed: (table, partition, key, value, value already encoded).
+Owed = tuple[TableT, int, str, Any, bool]
 #: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
 TOMBSTONE = "raw"
 
@@ -141,49 +143,53 @@ class StateTables:
         found = {k: partition for k, (partition, _) in self._released.items()}
         return found | self._dirty
 
-    def _take(self) -> list[tuple[TableT, int, str, bytes | None, bool]]:
+    def _take(self) -> list[Owed]:
         """What the changelog is owed: (table, partition, key, value, encoded) per key."""
+        released = [self._pop_released(key) for key in list(self._released)]
+        return released + self._take_dirty()
+
+    def _pop_released(self, key: tuple[str, str]) -> Owed:
+        partition, encoded = self._released.pop(key)
+        return (self.tables[key[0]], partition, key[1], encoded, True)
+
+    def _take_dirty(self) -> list[Owed]:
         dirty, self._dirty = self._dirty, {}
-        released, self._released = self._released, {}
-        owed: list[tuple[TableT, int, str, bytes | None, bool]] = []
-        for (namespace, key), (partition, encoded) in released.items():
-            if (namespace, key) not in dirty:
-                owed.append((self.tables[namespace], partition, key, encoded, True))
-        for (namespace, key), partition in dirty.items():
-            table = self.tables[namespace]
-            owed.append((table, partition, key, table.data.get(key), False))
-        return owed
+        return [
+            (self.tables[ns], partition, key, self.tables[ns].data.get(key), False)
+            for (ns, key), partition in dirty.items()
+        ]
 
-    def flush(self) -> int:
-        """Queue every owed key on its changelog; returns how many.
-
-        Synchronous (Faust's ``send_soon`` only buffers), so it can run in a commit hook.
-        """
-        owed = self._take()
+    @staticmethod
+    def _queue(owed: list[Owed]) -> int:
+        """Hand the owed records to the producer's buffer (``send_soon``: no await)."""
         for table, partition, key, value, encoded in owed:
             serializer = TOMBSTONE if value is None or encoded else None
             table.send_changelog(partition, key, value, value_serializer=serializer)
         return len(owed)
 
-    async def flush_async(self, producer: Any = None) -> int:
-        """Produce the owed keys straight to the producer (batched, no buffer hand-off).
+    def flush(self) -> int:
+        """Queue every owed key on its changelog; returns how many.
 
-        Run often by a timer, so the commit hook finds little left. With ``producer``, what is
-        already queued on it (the findings of the released changes) is delivered first, so the
-        changelog never holds a change whose findings a crash could still lose.
+        Synchronous, so it can run in a commit hook: Faust flushes the producer (and so these
+        records) before it commits the offsets.
         """
-        owed = self._take()
-        if producer is not None and owed:
-            await producer.flush()
-        for table, partition, key, value, encoded in owed:
-            await table.changelog_topic.send(
-                key=key,
-                value=value,
-                partition=partition,
-                value_serializer=TOMBSTONE if value is None or encoded else None,
-                force=True,
-            )
-        return len(owed)
+        return self._queue(self._take())
+
+    async def flush_async(self, producer: Any = None) -> int:
+        """Log the owed keys; run often by a timer, so the commit hook finds little left.
+
+        With ``producer``, what it already holds (the findings of the released changes) is
+        delivered first, and only snapshots released before that and not released again since
+        are logged now; newer ones wait for the next flush. Keys are queued with no await
+        between taking and queueing them, so a commit starting meanwhile never finds a key
+        taken but not queued (it would commit offsets ahead of their state).
+        """
+        if producer is None or not self._released:
+            return self.flush()
+        ready = dict(self._released)
+        await producer.flush()
+        owed = [self._pop_released(k) for k, snap in ready.items() if self._released.get(k) is snap]
+        return self._queue(owed + self._take_dirty())
 
 
 class TableStateStore:
