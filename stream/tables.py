@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import faust
+import orjson
 from faust.types import TableT
 
 from models import Institution, InvalidEvent, parse_event
@@ -31,6 +32,8 @@ from models.events import parse_time
 from models.state import SEP
 
 REGISTRY_TABLE = "institution-registry"
+#: A key the changelog is owed: (table, partition, key, value, value already encoded).
+Owed = tuple[TableT, int, str, Any, bool]
 #: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
 TOMBSTONE = "raw"
 
@@ -63,8 +66,35 @@ def _write(table: TableT, partition: int, key: str, value: Any) -> None:
     table.send_changelog(partition, key, value)
 
 
+class StateSection:
+    """The keys one agent changed whose effects (findings, alerts) are not handed on yet.
+
+    A changed key must not reach its changelog before the findings its change caused: after a
+    crash the replayed event would find its state already changed and raise nothing. An agent
+    scores a batch under a section and calls ``release`` once the batch's effects are queued on
+    the producer (or committed to the alert store); only then is the key's value, as it stands
+    at that moment, handed to the flush.
+    """
+
+    def __init__(self, state: StateTables) -> None:
+        self.state = state
+        self.keys: dict[tuple[str, str], int] = {}
+
+    def mark(self, namespace: str, key: str, partition: int) -> None:
+        self.keys[(namespace, key)] = partition
+
+    def release(self) -> None:
+        """The effects of these changes are queued: their values may now be logged."""
+        keys, self.keys = self.keys, {}
+        self.state.release(keys)
+
+
 class StateTables:
     """The detector state tables of one app, with the keys changed since the last flush.
+
+    Keys changed under a ``StateSection`` are held until it is released and then logged with
+    their value at release (encoded then, so later changes held by a newer section stay out);
+    keys changed without a section are logged with their value at flush.
 
     Parameters
     ----------
@@ -74,61 +104,92 @@ class StateTables:
     def __init__(self, tables: Mapping[str, TableT]) -> None:
         self.tables = dict(tables)
         self._dirty: dict[tuple[str, str], int] = {}
+        self._released: dict[tuple[str, str], tuple[int, bytes | None]] = {}
 
     def store(
-        self, partition: int, key_partitions: Mapping[str, int] | None = None
+        self,
+        partition: int,
+        key_partitions: Mapping[str, int] | None = None,
+        section: StateSection | None = None,
     ) -> TableStateStore:
         """The ``StateStore`` for events read from source partition ``partition``.
 
         ``key_partitions`` overrides it per state key, for a batch mixing partitions whose
-        state keys are the message keys (borrowers).
+        state keys are the message keys (borrowers); ``section`` holds the changed keys until
+        the caller's effects are queued.
         """
-        return TableStateStore(self, partition, key_partitions)
+        return TableStateStore(self, partition, key_partitions, section)
+
+    def section(self) -> StateSection:
+        return StateSection(self)
 
     def mark(self, namespace: str, key: str, partition: int) -> None:
         self._dirty[(namespace, key)] = partition
 
+    def release(self, keys: Mapping[tuple[str, str], int]) -> None:
+        """Snapshot the values of released keys for the next flush."""
+        for (namespace, key), partition in keys.items():
+            value = self.tables[namespace].data.get(key)
+            encoded = None if value is None else orjson.dumps(value)
+            self._released[(namespace, key)] = (partition, encoded)
+            self._dirty.pop((namespace, key), None)
+
     @property
     def pending(self) -> int:
-        return len(self._dirty)
+        return len(self._dirty) + len(self._released)
 
     def pending_keys(self) -> dict[tuple[str, str], int]:
         """The keys waiting for the changelog, (namespace, key) -> changelog partition."""
-        return dict(self._dirty)
+        found = {k: partition for k, (partition, _) in self._released.items()}
+        return found | self._dirty
+
+    def _take(self) -> list[Owed]:
+        """What the changelog is owed: (table, partition, key, value, encoded) per key."""
+        released = [self._pop_released(key) for key in list(self._released)]
+        return released + self._take_dirty()
+
+    def _pop_released(self, key: tuple[str, str]) -> Owed:
+        partition, encoded = self._released.pop(key)
+        return (self.tables[key[0]], partition, key[1], encoded, True)
+
+    def _take_dirty(self) -> list[Owed]:
+        dirty, self._dirty = self._dirty, {}
+        return [
+            (self.tables[ns], partition, key, self.tables[ns].data.get(key), False)
+            for (ns, key), partition in dirty.items()
+        ]
+
+    @staticmethod
+    def _queue(owed: list[Owed]) -> int:
+        """Hand the owed records to the producer's buffer (``send_soon``: no await)."""
+        for table, partition, key, value, encoded in owed:
+            serializer = TOMBSTONE if value is None or encoded else None
+            table.send_changelog(partition, key, value, value_serializer=serializer)
+        return len(owed)
 
     def flush(self) -> int:
-        """Queue the latest value of every changed key on its changelog; returns how many.
+        """Queue every owed key on its changelog; returns how many.
 
-        Synchronous (Faust's ``send_soon`` only buffers), so it can run in a commit hook.
+        Synchronous, so it can run in a commit hook: Faust flushes the producer (and so these
+        records) before it commits the offsets.
         """
-        dirty, self._dirty = self._dirty, {}
-        for (namespace, key), partition in dirty.items():
-            table = self.tables[namespace]
-            value = table.data.get(key)
-            if value is None:
-                table.send_changelog(partition, key, None, value_serializer=TOMBSTONE)
-            else:
-                table.send_changelog(partition, key, value)
-        return len(dirty)
+        return self._queue(self._take())
 
-    async def flush_async(self) -> int:
-        """Produce the changed keys straight to the producer (batched, no buffer hand-off).
+    async def flush_async(self, producer: Any = None) -> int:
+        """Log the owed keys; run often by a timer, so the commit hook finds little left.
 
-        Run often by a timer, so the commit hook finds little left; keys changed meanwhile
-        are simply marked again.
+        With ``producer``, what it already holds (the findings of the released changes) is
+        delivered first, and only snapshots released before that and not released again since
+        are logged now; newer ones wait for the next flush. Keys are queued with no await
+        between taking and queueing them, so a commit starting meanwhile never finds a key
+        taken but not queued (it would commit offsets ahead of their state).
         """
-        dirty, self._dirty = self._dirty, {}
-        for (namespace, key), partition in dirty.items():
-            table = self.tables[namespace]
-            value = table.data.get(key)
-            await table.changelog_topic.send(
-                key=key,
-                value=value,
-                partition=partition,
-                value_serializer=TOMBSTONE if value is None else None,
-                force=True,
-            )
-        return len(dirty)
+        if producer is None or not self._released:
+            return self.flush()
+        ready = dict(self._released)
+        await producer.flush()
+        owed = [self._pop_released(k) for k, snap in ready.items() if self._released.get(k) is snap]
+        return self._queue(owed + self._take_dirty())
 
 
 class TableStateStore:
@@ -139,23 +200,25 @@ class TableStateStore:
         state: StateTables,
         partition: int,
         key_partitions: Mapping[str, int] | None = None,
+        section: StateSection | None = None,
     ) -> None:
         self.state = state
         self.partition = partition
         self.key_partitions = key_partitions or {}
+        self.marker: StateTables | StateSection = section if section is not None else state
 
     def get(self, namespace: str, key: str) -> Any | None:
         return self.state.tables[namespace].data.get(key)
 
     def set(self, namespace: str, key: str, value: Any) -> None:
         self.state.tables[namespace].data[key] = value
-        self.state.mark(namespace, key, self._partition_of(key))
+        self.marker.mark(namespace, key, self._partition_of(key))
 
     def delete(self, namespace: str, key: str) -> None:
         data = self.state.tables[namespace].data
         if key in data:
             del data[key]
-            self.state.mark(namespace, key, self._partition_of(key))
+            self.marker.mark(namespace, key, self._partition_of(key))
 
     def _partition_of(self, key: str) -> int:
         """The key's own partition, or its owner's for a sub-key (``owner|...``)."""

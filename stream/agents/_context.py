@@ -21,7 +21,7 @@ from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
 from stream.settings import WorkerSettings
-from stream.tables import StateTables, TableRegistry, TableStateStore
+from stream.tables import StateSection, StateTables, TableRegistry, TableStateStore
 from stream.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,10 @@ class WorkerContext:
     #: Next offset to process per institutions partition, kept by ``track_institutions``.
     registry_progress: dict[int, int] = field(default_factory=dict)
 
-    def store(self, partition: int) -> TableStateStore:
-        """State for events of one source partition (its changelog partition)."""
-        return self.state.store(partition)
+    def store(self, partition: int, section: StateSection) -> TableStateStore:
+        """State for events of one source partition (its changelog partition), its changed
+        keys held by ``section`` until the caller's effects are queued."""
+        return self.state.store(partition, section=section)
 
     def knows_institution(self, event: FeedEvent) -> bool:
         """True when the event needs no wait: a registry record, or a record itself."""

@@ -20,6 +20,7 @@ from faust.types import EventT
 from models import Feed, FeedEvent, Finding, Outcome, Partition
 from stream.agents._context import WorkerContext
 from stream.codecs import DeadLetter, Origin, decode
+from stream.tables import StateSection
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,8 @@ class Produced:
 
     feed: Feed
     forward: Forward | None
+    #: The state keys the batch changed, released once what they caused is queued.
+    section: StateSection
     findings: list[tuple[Finding, float]] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
     scored: list[tuple[FeedEvent, Received]] = field(default_factory=list)
@@ -154,6 +157,7 @@ class Produced:
                 ctx.metrics.events.labels(str(self.feed), "ok").inc(self.ok)
         except Exception as exc:  # producing failed: the batch's messages go to the DLQ
             await fail(ctx, self.feed, self.messages, exc)
+        self.section.release()
         self.findings, self.letters, self.scored, self.messages = [], [], [], []
         self.ok = 0
 
@@ -181,7 +185,7 @@ async def score_many(
     """
     started = time.perf_counter()
     first_stage = partition is Partition.FEED
-    out = Produced(feed, forward)
+    out = Produced(feed, forward, ctx.state.section())
     for index, event in enumerate(batch, 1):
         if index % YIELD_EVERY == 0:
             # Let the fetcher fill the next batch meanwhile, but send first: the state flush
@@ -208,7 +212,7 @@ async def score_many(
             with ctx.metrics.scoring_seconds.labels(str(partition)).time():
                 outcome = ctx.engine.process(
                     accepted,
-                    store=ctx.store(received.origin.partition),
+                    store=ctx.store(received.origin.partition, out.section),
                     registry=ctx.registry.as_of(accepted.event_time),
                     partition=partition,
                 )

@@ -50,6 +50,7 @@ async def score_batch(ctx: WorkerContext, batch: list[EventT[Any]]) -> None:
         except Exception as exc:
             await fail(ctx, Feed.LOANS, [received], exc)
     if items:
+        section = ctx.state.section()
         try:
             events = [event for event, _ in items]
             key_partitions = {
@@ -60,11 +61,14 @@ async def score_batch(ctx: WorkerContext, batch: list[EventT[Any]]) -> None:
             with ctx.metrics.scoring_seconds.labels(str(Partition.BORROWER)).time():
                 outcome = ctx.engine.process_batch(
                     events,
-                    store=ctx.state.store(items[0][1].origin.partition, key_partitions),
+                    store=ctx.state.store(
+                        items[0][1].origin.partition, key_partitions, section=section
+                    ),
                     registry=ctx.registry.as_of(max(event.event_time for event in events)),
                     partition=Partition.BORROWER,
                 )
             await emit(ctx, Feed.LOANS, outcome, {e.event_id: r for e, r in items})
         except Exception as exc:
             await fail(ctx, Feed.LOANS, [r for _, r in items], exc)
+        section.release()
     observe_batch(ctx, str(Feed.LOANS), len(batch), started)

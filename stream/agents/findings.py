@@ -20,6 +20,7 @@ from models import Finding
 from stream.agents._batching import arrived
 from stream.agents._context import WorkerContext
 from stream.agents._scoring import Received, fail, observe_batch
+from stream.tables import StateSection
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,22 @@ async def alert_on(ctx: WorkerContext, messages: Sequence[Received]) -> None:
             reason = f"not a finding: {type(exc).__name__}: {exc}"
             await ctx.dead_letters.send(FINDINGS, received.letter(reason))
     decoded = len(wave)
+    section = ctx.state.section()
+    try:
+        failures = await _waves(ctx, wave, section)
+    finally:
+        section.release()  # the waves' composites are in the alert store (or it raised)
+    for received, reasons in failures.values():
+        await ctx.dead_letters.send(FINDINGS, received.letter("; ".join(reasons)))
+    ok = decoded - len(failures)
+    if ok > 0:
+        ctx.metrics.events.labels(FINDINGS, "ok").inc(ok)
+
+
+async def _waves(
+    ctx: WorkerContext, wave: list[tuple[Finding, Received]], section: StateSection
+) -> dict[int, tuple[Received, list[str]]]:
+    """Store each wave and run the composites on it; the reasons of failed composites."""
     failures: dict[int, tuple[Received, list[str]]] = {}
     for depth in range(COMPOSITE_DEPTH + 1):
         if not wave:
@@ -76,9 +93,8 @@ async def alert_on(ctx: WorkerContext, messages: Sequence[Received]) -> None:
         for finding, received in wave:
             registry = ctx.registry.as_of(finding.event_time)
             with ctx.metrics.scoring_seconds.labels("findings").time():
-                outcome = ctx.engine.process_findings(
-                    [finding], store=ctx.store(received.origin.partition), registry=registry
-                )
+                store = ctx.store(received.origin.partition, section)
+                outcome = ctx.engine.process_findings([finding], store=store, registry=registry)
             if outcome.failures:
                 _, reasons = failures.setdefault(id(received), (received, []))
                 reasons.extend(failure.reason for failure in outcome.failures)
@@ -86,8 +102,4 @@ async def alert_on(ctx: WorkerContext, messages: Sequence[Received]) -> None:
                 ctx.metrics.findings.labels(str(composite.category)).inc()
                 found.append((composite, received))
         wave = found
-    for received, reasons in failures.values():
-        await ctx.dead_letters.send(FINDINGS, received.letter("; ".join(reasons)))
-    ok = decoded - len(failures)
-    if ok > 0:
-        ctx.metrics.events.labels(FINDINGS, "ok").inc(ok)
+    return failures

@@ -43,13 +43,17 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
 async def _track(ctx: WorkerContext, record: Institution, received: Received) -> None:
     ctx.registry.put(record, _doc(received))
-    outcome = ctx.engine.process(
-        record,
-        store=ctx.store(received.origin.partition),
-        registry=ctx.registry.as_of(record.event_time),
-        partition=Partition.FEED,
-    )
-    failed = await emit(ctx, Feed.INSTITUTIONS, outcome, {record.event_id: received})
+    section = ctx.state.section()
+    try:
+        outcome = ctx.engine.process(
+            record,
+            store=ctx.store(received.origin.partition, section),
+            registry=ctx.registry.as_of(record.event_time),
+            partition=Partition.FEED,
+        )
+        failed = await emit(ctx, Feed.INSTITUTIONS, outcome, {record.event_id: received})
+    finally:
+        section.release()
     if not failed:
         ctx.metrics.events.labels(str(Feed.INSTITUTIONS), "ok").inc()
 

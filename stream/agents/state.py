@@ -1,4 +1,8 @@
-"""flush_state: a timer that logs changed state keys to their changelogs once a second."""
+"""flush_state: a timer that logs changed state keys to their changelogs once a second.
+
+Only keys whose findings are already queued are logged (``StateSection``), and the producer is
+flushed first, so the changelog never runs ahead of the findings a change caused.
+"""
 
 from __future__ import annotations
 
@@ -13,4 +17,4 @@ FLUSH_SECONDS = 1.0
 def register(app: faust.App, ctx: WorkerContext) -> None:
     @app.timer(FLUSH_SECONDS, name="flush_state")
     async def flush_state() -> None:
-        await ctx.state.flush_async()
+        await ctx.state.flush_async(ctx.app.producer)

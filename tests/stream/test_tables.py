@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import faust
 import orjson
@@ -49,6 +50,52 @@ def test_a_sub_key_goes_to_the_partition_of_its_owner() -> None:
     assert tables.pending_keys() == {("book", "B7|p|L1"): 1, ("book", "B8|p|L2"): 0}
 
 
+def test_a_key_changed_in_an_open_section_is_held_back_from_the_changelog() -> None:
+    _, tables = _state()
+    section = tables.section()
+    tables.store(1, section=section).set("book", "FJ-1|c|B1", 100.0)
+    assert tables.pending == 0
+    assert tables.flush() == 0
+
+
+def test_a_released_key_is_logged_with_its_value_at_release_not_a_later_held_change() -> None:
+    _, tables = _state()
+    first, later = tables.section(), tables.section()
+    tables.store(1, section=first).set("book", "FJ-1|c|B1", 100.0)
+    first.release()
+    tables.store(1, section=later).set("book", "FJ-1|c|B1", 250.0)  # its findings not sent
+    assert tables.pending_keys() == {("book", "FJ-1|c|B1"): 1}
+    [(_, partition, key, value, encoded)] = tables._take()
+    assert (partition, key, encoded) == (1, "FJ-1|c|B1", True)
+    assert value is not None and orjson.loads(value) == 100.0
+
+
+def test_a_key_deleted_in_a_released_section_is_owed_as_a_tombstone() -> None:
+    _, tables = _state()
+    tables.tables["book"].data["FJ-1|c|B2"] = 5.0
+    section = tables.section()
+    tables.store(0, section=section).delete("book", "FJ-1|c|B2")
+    section.release()
+    [(_, partition, key, value, _)] = tables._take()
+    assert (partition, key, value) == (0, "FJ-1|c|B2", None)
+
+
+def changelog_records(broker: str, topic: str, count: int) -> list[Any]:
+    """The first ``count`` records of a changelog topic, read from its beginning."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker,
+        group_id=unique_name("tables-test"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=1000,
+    )
+    try:
+        return consume(consumer, count, timeout=30.0)
+    finally:
+        consumer.close()
+
+
 @pytest.fixture
 def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     """An app id and its ``book`` table's changelog topic, created on the broker."""
@@ -59,21 +106,36 @@ def changelog(kafka_broker: str) -> Iterator[tuple[str, str]]:
     delete_topics(kafka_broker, [topic])
 
 
+def flush_on_broker(
+    broker: str, app_id: str, change: Callable[[StateTables], None], *, producer: bool = False
+) -> int:
+    """Build the tables on a running loop (so the producer runs on it), apply ``change`` and
+    flush; ``producer`` hands the app's producer to the flush."""
+
+    async def flush() -> int:
+        app = faust.App(
+            app_id, broker=f"kafka://{broker}", store="memory://", loop=asyncio.get_running_loop()
+        )
+        tables = StateTables(declare_state_tables(app, {"book": 2}))
+        change(tables)
+        await app.producer.start()
+        try:
+            sent = await tables.flush_async(app.producer if producer else None)
+            await app.producer.flush()
+        finally:
+            await app.producer.stop()
+        return sent
+
+    return asyncio.run(flush())
+
+
 @pytest.mark.kafka
 def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
     kafka_broker: str, changelog: tuple[str, str]
 ) -> None:
     app_id, topic = changelog
 
-    async def flush() -> int:
-        # The app is built on the running loop, so its producer runs on it.
-        app = faust.App(
-            app_id,
-            broker=f"kafka://{kafka_broker}",
-            store="memory://",
-            loop=asyncio.get_running_loop(),
-        )
-        tables = StateTables(declare_state_tables(app, {"book": 2}))
+    def change(tables: StateTables) -> None:
         assert tables.tables["book"].changelog_topic.get_topic_name() == topic
         store = tables.store(1)
         store.set("book", "FJ-1|p|L1", [300.0, "B1", 0, 1.0])
@@ -81,29 +143,29 @@ def test_flush_writes_changed_keys_once_and_a_tombstone_for_a_deleted_one(
         store.set("book", "FJ-1|c|B1", 300.0)
         store.set("book", "FJ-1|c|B2", 5.0)
         store.delete("book", "FJ-1|c|B2")
-        await app.producer.start()
-        try:
-            sent = await tables.flush_async()
-            await app.producer.flush()
-        finally:
-            await app.producer.stop()
-        return sent
 
-    assert asyncio.run(flush()) == 3
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=kafka_broker,
-        group_id=unique_name("tables-test"),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
-    try:
-        records = consume(consumer, 3, timeout=30.0)
-    finally:
-        consumer.close()
+    assert flush_on_broker(kafka_broker, app_id, change) == 3
+    records = changelog_records(kafka_broker, topic, 3)
     written = {orjson.loads(r.key): r.value for r in records}
     assert {r.partition for r in records} == {1}
     assert orjson.loads(written["FJ-1|c|B1"]) == 300.0
     assert orjson.loads(written["FJ-1|p|L1"]) == [300.0, "B1", 0, 1.0]
     assert written["FJ-1|c|B2"] is None
+
+
+@pytest.mark.kafka
+def test_flush_logs_the_released_snapshot_after_delivering_what_the_producer_holds(
+    kafka_broker: str, changelog: tuple[str, str]
+) -> None:
+    app_id, topic = changelog
+
+    def change(tables: StateTables) -> None:
+        released, held = tables.section(), tables.section()
+        tables.store(0, section=released).set("book", "FJ-2|c|B1", {"n": 1})
+        released.release()
+        tables.store(0, section=held).set("book", "FJ-2|c|B1", {"n": 2})
+
+    assert flush_on_broker(kafka_broker, app_id, change, producer=True) == 1
+    [record] = changelog_records(kafka_broker, topic, 1)
+    assert orjson.loads(record.key) == "FJ-2|c|B1"
+    assert orjson.loads(record.value) == {"n": 1}
