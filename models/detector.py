@@ -7,7 +7,7 @@ on ``self``; a detector returns ``Finding``s, never alerts.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from models.categories import Category, DetectorKind, Feed
 from models.findings import DetectorRef, Finding
 from models.params import DetectorParams
-from models.state import InstitutionRegistry
+from models.state import InstitutionRegistry, StateRepair
 
 
 class Partition(StrEnum):
@@ -60,6 +60,10 @@ class Detector(ABC):
     #: whose ``state_key`` is not None) and reads and writes the small sub-keys it needs; the
     #: state it returns is ignored. For state that would otherwise grow with a book or a graph.
     keyed: ClassVar[bool] = False
+    #: For keyed state holding sums or indexes derived from other keys: rebuilds them from the
+    #: facts once the namespace is recovered, since a crash can cut a changelog flush short
+    #: and keep some of an event's keys but not others (``models.book_repair``).
+    repair: ClassVar[Callable[[Iterable[tuple[str, Any]]], list[StateRepair]] | None] = None
 
     def __init__(self, *, params: DetectorParams | None = None) -> None:
         self.params = params if params is not None else DetectorParams()

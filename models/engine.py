@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from models.categories import Feed
 from models.detector import Context, Detector, Partition
 from models.events import FeedEvent, Institution
 from models.findings import Finding
-from models.state import InstitutionRegistry, KeyedState, StateStore
+from models.state import InstitutionRegistry, KeyedState, StateRepair, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,14 @@ class RiskEngine:
             d.namespace
             for d in self.detectors
             if d.namespace is not None and (partition is None or d.partition is partition)
+        }
+
+    def state_repairs(self) -> dict[str, Callable[[Iterable[tuple[str, Any]]], list[StateRepair]]]:
+        """Per namespace, what rebuilds its derived keys after a recovery (``Detector.repair``)."""
+        return {
+            d.namespace: d.repair
+            for d in self.detectors
+            if d.namespace is not None and d.repair is not None
         }
 
     def detectors_for(self, feed: Feed | None, partition: Partition) -> list[Detector]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from models.events import Institution
 
@@ -43,6 +43,18 @@ class InstitutionRegistry(Protocol):
 def sub_key(*parts: str) -> str:
     """A key made of parts, e.g. ``sub_key(lender, "p", loan_id)`` -> ``"lender|p|loan_id"``."""
     return SEP.join(parts)
+
+
+class StateRepair(NamedTuple):
+    """Keys of one owner's keyed state to rewrite after a recovery (``Detector.repair``).
+
+    ``changes`` maps key to new value (None deletes it); ``witness`` is a key of the owner that
+    was there before, so the worker logs the changes to the changelog partition it came from.
+    """
+
+    owner: str
+    witness: str
+    changes: dict[str, Any]
 
 
 class KeyedState:

@@ -19,6 +19,7 @@ from models.events import Guarantee
 from models.findings import Finding
 from models.network._debtrank import Exposure, propagate
 from models.network._keyed_graph import _CIRCLE, _D, _EVENT, _G, _INST, _OUT, _T, GRAPH_KEY, Graph
+from models.network.graph_repair import repair_graph
 from models.state import KeyedState
 
 __all__ = ["GuaranteeNetwork"]
@@ -62,6 +63,7 @@ class GuaranteeNetwork(Detector):
     namespace = "guarantee_network"
 
     keyed = True
+    repair = staticmethod(repair_graph)
 
     def state_key(self, event: Guarantee) -> str | None:
         return GRAPH_KEY

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.book import apply_guarantee, apply_loan, is_own_guarantee
+from models.book_repair import repair_books
 from models.categories import Category, DetectorKind, EntityType, Feed
 from models.detector import Context, Detector
 from models.events import Guarantee, Institution, Loan
@@ -55,6 +56,7 @@ class LenderConcentration(Detector):
     name = "lender_concentration"
     namespace = "lender_book"
     keyed = True
+    repair = staticmethod(repair_books)
 
     def state_key(self, event: Loan) -> str:
         return event.institution_id
@@ -157,6 +159,7 @@ class GuaranteeConcentration(Detector):
     name = "guarantee_concentration"
     namespace = "guarantor_book"
     keyed = True
+    repair = staticmethod(repair_books)
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id

@@ -11,6 +11,7 @@ borrowing data no feed carries, and the leasing risk-asset multiple has no catal
 from __future__ import annotations
 
 from models.book import apply_guarantee, is_own_guarantee
+from models.book_repair import repair_books
 from models.categories import Category, DetectorKind, EntityType, Feed
 from models.detector import Context, Detector
 from models.events import Guarantee
@@ -45,6 +46,7 @@ class GuaranteeLeverage(Detector):
     name = "guarantee_leverage"
     namespace = "guarantee_leverage"
     keyed = True
+    repair = staticmethod(repair_books)
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id
