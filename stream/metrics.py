@@ -87,6 +87,13 @@ class StreamMetrics:
             " their commits (stream.agents.offsets).",
             registry=registry,
         )
+        self.state_repairs = Counter(
+            "fenghuo_stream_state_repairs_total",
+            "Owners whose derived state (book sums) disagreed with its facts after a recovery"
+            " and was rebuilt (stream.agents.recovery).",
+            ["namespace"],
+            registry=registry,
+        )
         self.event_to_alert_seconds = Histogram(
             "fenghuo_stream_event_to_alert_seconds",
             "Wall time from a feed message's ingest by the worker to its alert's produce.",
@@ -132,3 +139,4 @@ class StreamMetrics:
             self.alerts.labels(kind)
         for table in tables:
             self.table_keys.labels(table)
+            self.state_repairs.labels(table)

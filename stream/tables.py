@@ -19,7 +19,7 @@ The registry is a ``GlobalTable``: every worker sees every institution, whicheve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +29,13 @@ from faust.types import TableT
 
 from models import Institution, InvalidEvent, parse_event
 from models.events import parse_time
-from models.state import SEP
+from models.state import SEP, StateRepair
 
 REGISTRY_TABLE = "institution-registry"
 #: A key the changelog is owed: (table, partition, key, value, value already encoded).
 Owed = tuple[TableT, int, str, Any, bool]
+#: Rebuilds a namespace's derived keys from its facts (``models.detector.Detector.repair``).
+Repair = Callable[[Iterable[tuple[str, Any]]], list[StateRepair]]
 #: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
 TOMBSTONE = "raw"
 
@@ -158,6 +160,31 @@ class StateTables:
             (self.tables[ns], partition, key, self.tables[ns].data.get(key), False)
             for (ns, key), partition in dirty.items()
         ]
+
+    def repair(self, namespace: str, repair: Repair) -> list[StateRepair]:
+        """Rewrite the derived keys of a recovered namespace that disagree with its facts.
+
+        Each owner's changes are logged to the changelog partition its ``witness`` key was
+        recovered from; an owner with no recovered key was never read from the changelog (its
+        keys are all this worker's own, written together) and is left alone.
+        """
+        table = self.tables[namespace]
+        recovered: Mapping[str, int] = getattr(table.data, "_key_partition", {})
+        done = []
+        for fix in repair(list(table.data.items())):
+            partition = recovered.get(fix.witness)
+            if partition is None:
+                continue
+            for key, value in fix.changes.items():
+                if value is None:
+                    table.data.pop(key, None)
+                else:
+                    table.data[key] = value
+                encoded = None if value is None else orjson.dumps(value)
+                self._released[(namespace, key)] = (partition, encoded)
+                self._dirty.pop((namespace, key), None)
+            done.append(fix)
+        return done
 
     @staticmethod
     def _queue(owed: list[Owed]) -> int:

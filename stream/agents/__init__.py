@@ -11,6 +11,7 @@ from stream.agents import (
     institutions,
     loans,
     offsets,
+    recovery,
     rules,
     state,
     trades,
@@ -33,6 +34,7 @@ MODULES = (
     state,
     gauges,
     offsets,
+    recovery,
 )
 
 __all__ = ["MODULES", "AlertSink", "WorkerContext"]

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer
 
+from models.book_repair import repair_books
 from stream.admin import TopicSpec, delete_topics, ensure_topics
 from stream.tables import StateTables, declare_state_tables
 from tests.helpers import consume, unique_name
@@ -169,3 +170,35 @@ def test_flush_logs_the_released_snapshot_after_delivering_what_the_producer_hol
     [record] = changelog_records(kafka_broker, topic, 1)
     assert orjson.loads(record.key) == "FJ-2|c|B1"
     assert orjson.loads(record.value) == {"n": 1}
+
+
+def _lost_summary(tables: StateTables, owner: str, partition: int | None) -> None:
+    """A book recovered with its position but not the summary that position moved."""
+    data = tables.tables["book"].data
+    data[owner] = {"related": 0.0, "total": 0.0, "closings": 0}
+    data[f"{owner}|p|L1"] = [300.0, "B1", 0, 1.0]
+    data[f"{owner}|c|B1"] = 300.0
+    if partition is not None:
+        for key in (owner, f"{owner}|p|L1", f"{owner}|c|B1"):
+            data._key_partition[key] = partition  # as Faust's recovery records it
+
+
+def test_a_repair_rewrites_a_recovered_book_and_logs_it_to_its_partition() -> None:
+    _, tables = _state()
+    _lost_summary(tables, "FJ-1", partition=1)
+
+    [fix] = tables.repair("book", repair_books)
+
+    assert fix.owner == "FJ-1"
+    assert tables.tables["book"].data["FJ-1"]["total"] == 300.0
+    [(_, partition, key, value, encoded)] = tables._take()
+    assert (partition, key, encoded) == (1, "FJ-1", True)
+    assert value is not None and orjson.loads(value)["total"] == 300.0
+
+
+def test_a_book_never_read_from_the_changelog_is_left_alone() -> None:
+    _, tables = _state()
+    _lost_summary(tables, "FJ-1", partition=None)
+
+    assert tables.repair("book", repair_books) == []
+    assert tables.pending == 0
