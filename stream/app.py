@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from typing import Any
@@ -138,6 +139,7 @@ def create_app(
     # The state flush at each commit queues one record per changed key; Faust holds back all
     # consumption while more than 100 are queued, which turned every commit into a stall.
     app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
+    drain_before_commits(app.producer.buffer)
     topics = declare_topics(app, settings)
     registry = metrics_registry or CollectorRegistry()
     metrics = StreamMetrics(registry)
@@ -166,6 +168,40 @@ def create_app(
 
     app.fenghuo = ctx  # type: ignore[attr-defined]
     return app
+
+
+def drain_before_commits(buffer: Any) -> None:
+    """Make the producer buffer's ``flush`` wait until every queued message is handed on.
+
+    Faust flushes the producer before committing offsets, but its buffer flush returns as soon
+    as 0.1 s pass without a send, and its size leaves out the message being sent; under load
+    the state records the commit hook just queued (``ChangelogFlush``) could still be waiting
+    when the offsets were committed, and a ``kill -9`` then lost state the committed offsets
+    stood for. Call before the app starts (the buffer's sender task binds its send once).
+    """
+    flush_atmost, send_pending = buffer.flush_atmost, buffer._send_pending
+    sending = 0
+    idle = asyncio.Event()
+
+    async def send_counted(fut: Any) -> None:
+        nonlocal sending
+        sending += 1
+        try:
+            await send_pending(fut)
+        finally:
+            sending -= 1
+            idle.set()
+
+    async def flush() -> None:
+        while buffer.size or sending:
+            if buffer.size:
+                await flush_atmost(None)
+            else:
+                idle.clear()
+                await idle.wait()
+
+    buffer._send_pending = send_counted
+    buffer.flush = flush
 
 
 def _credentials(settings: WorkerSettings) -> Any:
