@@ -7,7 +7,7 @@ for change in pipeline.handle(finding):
 
 from alerts.alert import ACTIVE_STATUSES, Alert, AlertChange, AlertStatus, ChangeKind
 from alerts.cases import CaseWorkflow
-from alerts.config import AlertsConfig, EscalationLevel, StoreConfig
+from alerts.config import AlertsConfig, EscalationLevel, StoreConfig, TopicOutboxConfig
 from alerts.dedup import dedup_key, finding_key
 from alerts.errors import (
     AlertNotFound,
@@ -66,6 +66,7 @@ __all__ = [
     "StaleAlert",
     "StoreConfig",
     "StoreConflict",
+    "TopicOutboxConfig",
     "dedup_key",
     "finding_key",
     "make_engine",

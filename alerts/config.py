@@ -51,6 +51,24 @@ def default_escalation() -> list[EscalationLevel]:
     ]
 
 
+class TopicOutboxConfig(BaseModel):
+    """The ``alerts`` topic fed from the store (``alerts.store.TopicOutbox``).
+
+    Every alert change the worker's pipeline commits is also a ``topic_outbox`` row of the same
+    transaction. The worker produces it at once and marks it published when the broker has
+    acknowledged it; a row still unpublished ``grace`` after its commit (the worker died in
+    between, or the broker did not answer) is produced by the relay, which runs every
+    ``relay_interval``, ``batch`` rows at a time, each claim a ``lease`` (another worker takes
+    the row only after it). Published rows are deleted ``retention`` after publication.
+    """
+
+    grace: timedelta = Field(default=timedelta(seconds=10), gt=timedelta(0))
+    relay_interval: timedelta = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    batch: int = Field(default=500, ge=1, le=10_000)
+    lease: timedelta = Field(default=timedelta(seconds=60), gt=timedelta(0))
+    retention: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+
+
 class AlertsConfig(BaseModel):
     """How findings become alerts.
 
@@ -83,6 +101,8 @@ class AlertsConfig(BaseModel):
         }
     )
     escalation: list[EscalationLevel] = Field(default_factory=default_escalation)
+    #: The worker's ``alerts`` topic, fed from the store (at least once, stable CloudEvent ids).
+    topic_outbox: TopicOutboxConfig = Field(default_factory=TopicOutboxConfig)
 
     @field_validator("escalation")
     @classmethod

@@ -35,7 +35,14 @@ from alerts.metrics import AlertMetrics, region_label
 from alerts.reminders import queue_reminders
 from alerts.routing import RoutingTree
 from alerts.silences import Silences
-from alerts.store import AlertRepository, make_engine, migrate, writer
+from alerts.store import (
+    AlertRepository,
+    TopicRecord,
+    make_engine,
+    migrate,
+    record_changes,
+    writer,
+)
 from models import Finding
 
 log = logging.getLogger(__name__)
@@ -60,12 +67,16 @@ class AlertPipeline:
         config: AlertsConfig | None = None,
         metrics: AlertMetrics | None = None,
         clock: Callable[[], datetime] = _wall_clock,
+        topic_outbox: bool = False,
     ) -> None:
         self.engine = engine
         self.routing = routing
         self.config = config or AlertsConfig()
         self.metrics = metrics
         self._clock = clock
+        #: Write each change to ``topic_outbox`` in its transaction (the worker, which feeds
+        #: the ``alerts`` topic; not ingest or backtests, which have no topic).
+        self.topic_outbox = topic_outbox
         self._writer = writer(engine)
         self._watermark: datetime | None = None
         self._watermark_loaded = False
@@ -77,6 +88,7 @@ class AlertPipeline:
         *,
         metrics: AlertMetrics | None = None,
         clock: Callable[[], datetime] = _wall_clock,
+        topic_outbox: bool = False,
     ) -> AlertPipeline:
         """Load and validate the routing tree, open (and migrate) the store."""
         routing = RoutingTree.from_file(config.routing_file)
@@ -90,7 +102,14 @@ class AlertPipeline:
         engine = make_engine(config.store)
         if config.store.migrate:
             migrate(engine)
-        return cls(engine=engine, routing=routing, config=config, metrics=metrics, clock=clock)
+        return cls(
+            engine=engine,
+            routing=routing,
+            config=config,
+            metrics=metrics,
+            clock=clock,
+            topic_outbox=topic_outbox,
+        )
 
     @property
     def watermark(self) -> datetime | None:
@@ -105,7 +124,7 @@ class AlertPipeline:
         batch = list(findings)
         if not batch:
             return []
-        changes = self._transact(lambda repo, now: self._apply_all(repo, batch, now))
+        changes = self._transact(self._queued(lambda repo, now: self._apply_all(repo, batch, now)))
         self._count(changes)
         for finding in batch:
             self._advance(finding.event_time)
@@ -126,13 +145,15 @@ class AlertPipeline:
         if clock is not None:
             before = clock - self.config.quiet_period
             while True:
-                done = self._transact(lambda repo, at: self._resolve_quiet(repo, before, at))
+                done = self._transact(
+                    self._queued(lambda repo, at: self._resolve_quiet(repo, before, at))
+                )
                 self._count(done)
                 changes.extend(done)
                 if len(done) < _TICK_BATCH:
                     break
         if self.config.escalation:
-            changes.extend(self._transact(self._escalate_overdue, now=now))
+            changes.extend(self._transact(self._queued(self._escalate_overdue), now=now))
         if self.config.outbox:
             try:
                 self.remind(now)
@@ -176,6 +197,23 @@ class AlertPipeline:
                 # alert first: start over from what it committed.
                 log.warning("alert write collided (attempt %d): %s", attempt, exc)
         raise StoreConflict(f"alert write still colliding after {_RETRIES} attempts")
+
+    def _queued(
+        self, work: Callable[[AlertRepository, datetime], list[AlertChange]]
+    ) -> Callable[[AlertRepository, datetime], list[AlertChange]]:
+        """``work``, then its changes queued for the ``alerts`` topic in the same transaction
+        (when ``topic_outbox``): a change is never committed without its CloudEvent."""
+        if not self.topic_outbox:
+            return work
+        grace = self.config.topic_outbox.grace
+
+        def queue(repo: AlertRepository, now: datetime) -> list[AlertChange]:
+            changes = work(repo, now)
+            records = [TopicRecord.of(change) for change in changes]
+            record_changes(repo.session, records, now=now, relay_at=now + grace)
+            return changes
+
+        return queue
 
     def _apply_all(
         self, repo: AlertRepository, findings: list[Finding], now: datetime

@@ -74,6 +74,23 @@ class StreamMetrics:
             "Alert store calls retried because the store was unavailable (locked, refused).",
             registry=registry,
         )
+        self.topic_outbox_pending = Gauge(
+            "fenghuo_alerts_topic_outbox_pending",
+            "Alert changes committed to the store but not yet acknowledged by the alerts topic"
+            " (topic_outbox rows unpublished; sampled by each relay pass).",
+            registry=registry,
+        )
+        self.topic_outbox_relayed = Counter(
+            "fenghuo_alerts_topic_outbox_relayed_total",
+            "Alert changes the relay produced to the alerts topic because they were still"
+            " unpublished after the grace (a crash or broker failure after the commit).",
+            registry=registry,
+        )
+        self.topic_outbox_pruned = Counter(
+            "fenghuo_alerts_topic_outbox_pruned_total",
+            "Published topic_outbox rows deleted after the retention.",
+            registry=registry,
+        )
         self.batch_size = Histogram(
             "fenghuo_stream_batch_size",
             "Messages an agent took in one batch (stream.agents._batching), by stage.",

@@ -20,6 +20,7 @@ from alerts.store.rule_sets import (
     SavedRuleSet,
 )
 from alerts.store.tables import metadata
+from alerts.store.topic_outbox import TopicOutbox, TopicRecord, record_changes
 
 __all__ = [
     "AlertFilter",
@@ -40,11 +41,14 @@ __all__ = [
     "RuleSetNotFound",
     "RuleSets",
     "SavedRuleSet",
+    "TopicOutbox",
+    "TopicRecord",
     "alert_from_row",
     "current_revision",
     "head_revision",
     "make_engine",
     "metadata",
     "migrate",
+    "record_changes",
     "writer",
 ]

@@ -43,6 +43,10 @@ KEY = 512
 ACTIVE = text("status <> 'resolved'")
 #: The predicate of the partial index on outbox rows waiting to be reminded (``repeat_at``).
 ARMED = text("repeat_at IS NOT NULL")
+#: The predicates of the partial indexes on ``topic_outbox``: rows still to produce, and rows
+#: produced (pruned after the retention).
+UNPUBLISHED = text("published_at IS NULL")
+PUBLISHED = text("published_at IS NOT NULL")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -208,6 +212,39 @@ outbox = Table(
     Index("ix_outbox_group", "receiver", "group_key", "delivered_at"),
     # The tick's reminder scan: the armed rows only, in due order.
     Index("ix_outbox_repeat_at", "repeat_at", "id", sqlite_where=ARMED, postgresql_where=ARMED),
+)
+
+#: The ``alerts`` topic's outbox: each alert change the worker commits, as the CloudEvent JSON
+#: produced for it (the same bytes every time), until the broker has acknowledged it.
+topic_outbox = Table(
+    "topic_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(ID), ForeignKey("alerts.alert_id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    # The Kafka key of the record.
+    Column("dedup_key", String(KEY), nullable=False),
+    Column("cloudevent", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # When the relay may produce the row: the grace after its commit, then a lease per claim.
+    Column("relay_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    # One row per change: the CloudEvent id is ``<alert_id>.<revision>``.
+    UniqueConstraint("alert_id", "revision"),
+    Index(
+        "ix_topic_outbox_unpublished",
+        "relay_at",
+        "id",
+        sqlite_where=UNPUBLISHED,
+        postgresql_where=UNPUBLISHED,
+    ),
+    Index(
+        "ix_topic_outbox_published_at",
+        "published_at",
+        sqlite_where=PUBLISHED,
+        postgresql_where=PUBLISHED,
+    ),
 )
 
 #: Silences: matchers over alert labels, muting deliveries between ``starts_at`` and ``ends_at``.

@@ -14,6 +14,7 @@ from stream.agents import (
     recovery,
     rules,
     state,
+    topic_relay,
     trades,
 )
 from stream.agents._alerting import AlertSink
@@ -35,6 +36,7 @@ MODULES = (
     gauges,
     offsets,
     recovery,
+    topic_relay,
 )
 
 __all__ = ["MODULES", "AlertSink", "WorkerContext"]

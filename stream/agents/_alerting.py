@@ -3,6 +3,11 @@
 The pipeline is synchronous (SQLAlchemy) and not thread-safe, so every call runs on one
 dedicated thread, in order: the event loop keeps consuming while the store writes, and a tick
 never interleaves with a finding.
+
+The pipeline commits each change with its CloudEvent in the store's ``topic_outbox``; the
+sink produces it at once (latency) and marks it published once the broker has acknowledged
+it. What a crash or a broker failure leaves unpublished, the relay (``topic_relay``) produces
+later: the topic gets every change at least once, with the same bytes each time.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import orjson
 from faust.types import TopicT
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from alerts import AlertChange, AlertMetrics, AlertPipeline, AlertsConfig
+from alerts.store import TopicOutbox, TopicRecord
 from models import Finding
 from stream.metrics import StreamMetrics
 
@@ -60,18 +65,29 @@ class AlertSink:
         self.alert_metrics = alert_metrics
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-pipeline")
         self._pipeline: AlertPipeline | None = None
+        self._outbox: TopicOutbox | None = None
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def _open(self) -> AlertPipeline:
-        return AlertPipeline.from_config(self.config, metrics=self.alert_metrics)
+        return AlertPipeline.from_config(self.config, metrics=self.alert_metrics, topic_outbox=True)
 
     async def _ensure_pipeline(self) -> AlertPipeline:
         if self._pipeline is None:
             self._pipeline = await self._call_store(self._open)
             log.info("alert pipeline ready")
         return self._pipeline
+
+    async def topic_outbox(self) -> TopicOutbox:
+        """The store's ``topic_outbox``, once the pipeline has opened and migrated the store."""
+        if self._outbox is None:
+            self._outbox = TopicOutbox(await self.store_engine())
+        return self._outbox
+
+    async def call_store(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store call on the pipeline's thread, waiting out an outage (below)."""
+        return await self._call_store(fn, *args)
 
     async def _call_store(self, fn: Callable[..., T], *args: Any) -> T:
         """Call the store, waiting out an outage (locked, refused, dropped connection).
@@ -111,15 +127,61 @@ class AlertSink:
         return len(changes)
 
     async def _produce(self, changes: Sequence[AlertChange], ingested_at: float | None) -> None:
+        """Produce the committed changes; mark the acknowledged ones published.
+
+        A change whose produce fails or is not acknowledged within the grace stays
+        unpublished for the relay: it is committed already, so the findings are not failed.
+        """
+        if not changes:
+            return
+        records = [TopicRecord.of(change) for change in changes]
         for change in changes:
-            await self.topic.send(
-                key=change.dedup_key.encode("utf-8"),
-                value=orjson.dumps(change.cloudevent()),
-                force=True,
-            )
             self.metrics.alerts.labels(str(change.kind)).inc()
             if ingested_at is not None:
                 self.metrics.event_to_alert_seconds.observe(max(0.0, time.time() - ingested_at))
+        acked = await self.publish(records)
+        await self.mark_published(acked)
+
+    async def mark_published(self, records: Sequence[TopicRecord]) -> None:
+        if records:
+            outbox = await self.topic_outbox()
+            now = datetime.now(UTC)
+            await self._call_store(lambda: outbox.mark_published(records, now=now))
+
+    async def publish(self, records: Sequence[TopicRecord]) -> list[TopicRecord]:
+        """Produce ``records`` in order; those the broker acknowledged within the grace.
+
+        The sends are queued first and their acknowledgements awaited together, so a batch
+        costs one round trip, not one per record.
+        """
+        sent: list[tuple[TopicRecord, asyncio.Future[Any]]] = []
+        for record in records:
+            try:
+                ack = await self.topic.send(
+                    key=record.key.encode("utf-8"), value=record.value.encode("utf-8"), force=True
+                )
+            except Exception as exc:  # the rest waits for the relay, in order
+                log.warning(
+                    "producing %s failed (%s); left to the relay", record.cloudevent_id, exc
+                )
+                break
+            sent.append((record, asyncio.ensure_future(ack)))
+        if not sent:
+            return []
+        # asyncio.wait cancels nothing: an acknowledgement arriving late is simply not counted.
+        await asyncio.wait(
+            [ack for _, ack in sent], timeout=self.config.topic_outbox.grace.total_seconds()
+        )
+        acked: list[TopicRecord] = []
+        for record, ack in sent:
+            if ack.done() and not ack.cancelled() and ack.exception() is None:
+                acked.append(record)
+            else:
+                failure = ack.exception() if ack.done() and not ack.cancelled() else "timeout"
+                log.warning(
+                    "%s not acknowledged (%s); left to the relay", record.cloudevent_id, failure
+                )
+        return acked
 
     def close(self) -> None:
         """Close the store and the pipeline thread (at worker shutdown)."""

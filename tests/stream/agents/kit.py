@@ -31,10 +31,14 @@ class RecordingTopic:
         self.sent: list[dict[str, Any]] = []
         self.fail = fail
 
-    async def send(self, **kwargs: Any) -> None:
+    async def send(self, **kwargs: Any) -> asyncio.Future[None]:
+        """Record the message; like Faust's ``send``, return its (here at once) acknowledgement."""
         if self.fail is not None:
             raise self.fail
         self.sent.append(kwargs)
+        acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acked.set_result(None)
+        return acked
 
     def values(self) -> list[Any]:
         return [orjson.loads(item["value"]) for item in self.sent]
