@@ -5,7 +5,10 @@ so an installed worker needs nothing beside it; a test keeps the copies identica
 
 Every event of every feed is checked, so speed matters: a compiled validator
 (``fastjsonschema``, about 0.1 ms) clears valid documents, and whatever it rejects is judged again
-by ``jsonschema`` (about 5 ms), which has the last word and names the violations.
+by ``jsonschema``, which has the last word and names the violations. The judge works on the
+schema with its ``$ref``s to ``common.schema.json`` written out in place (same keywords, same
+messages and paths): resolving a reference per field was four fifths of a judgement (0.9 ms
+against 0.17 ms for a loan with one broken field), and a flood of bad records pays it per record.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
@@ -44,13 +48,45 @@ def _registry() -> Registry[Any]:
     return registry
 
 
+#: Keywords that only annotate: beside a ``$ref`` they merge into its target without changing
+#: what the target validates.
+ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment"})
+
+
+def inline_refs(node: Any, registry: Registry[Any], base: str, seen: tuple[str, ...] = ()) -> Any:
+    """``node`` (found at ``base``) with every ``$ref`` replaced by its target, recursively.
+
+    A ``$ref`` with only annotations beside it becomes its target plus those annotations; one
+    with other keywords beside it becomes ``allOf: [target]`` plus them (both validate exactly
+    what the reference did). A reference back into one being written out stays a ``$ref``,
+    made absolute.
+    """
+    if isinstance(node, list):
+        return [inline_refs(item, registry, base, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    rest = {k: inline_refs(v, registry, base, seen) for k, v in node.items() if k != "$ref"}
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return rest
+    where = urljoin(base, ref)
+    if where in seen:  # absolute: the reference now sits in another document
+        return {"$ref": where, **rest}
+    resolved = registry.resolver(base).lookup(ref)
+    target = inline_refs(resolved.contents, registry, urldefrag(where).url, (*seen, where))
+    if not isinstance(target, dict) or not set(rest) <= ANNOTATIONS:
+        return {**rest, "allOf": [*rest.get("allOf", []), target]}
+    return {**target, **rest}
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
-    """The validator of a feed (``loans``…) or of ``alert``."""
+    """The validator of a feed (``loans``…) or of ``alert``, on the schema with refs inlined."""
     schema = json.loads(
         resources.files("models.contracts").joinpath(SCHEMA_FILES[name]).read_text("utf-8")
     )
-    return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
+    flat = inline_refs(schema, _registry(), schema["$id"])
+    return Draft202012Validator(flat, registry=_registry(), format_checker=FormatChecker())
 
 
 @cache
