@@ -7,7 +7,7 @@ on ``self``; a detector returns ``Finding``s, never alerts.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -60,10 +60,6 @@ class Detector(ABC):
     #: whose ``state_key`` is not None) and reads and writes the small sub-keys it needs; the
     #: state it returns is ignored. For state that would otherwise grow with a book or a graph.
     keyed: ClassVar[bool] = False
-    #: For keyed state holding sums or indexes derived from other keys: rebuilds them from the
-    #: facts once the namespace is recovered, since a crash can cut a changelog flush short
-    #: and keep some of an event's keys but not others (``models.book_repair``).
-    repair: ClassVar[Callable[[Iterable[tuple[str, Any]]], list[StateRepair]] | None] = None
 
     def __init__(self, *, params: DetectorParams | None = None) -> None:
         self.params = params if params is not None else DetectorParams()
@@ -75,6 +71,15 @@ class Detector(ABC):
     def state_key(self, event: Any) -> str | None:
         """The key of the state this event reads and updates; None when stateless."""
         return None
+
+    def repair(self, entries: Iterable[tuple[str, Any]]) -> list[StateRepair]:
+        """Rebuild what keyed state derives from other keys (sums, indexes) from its facts.
+
+        Run by the worker once the namespace is recovered from its changelog: a crash can cut a
+        flush short and keep some of an event's keys but not others (``models.book_repair``).
+        ``entries`` are the namespace's (key, value) pairs; the default derives nothing.
+        """
+        return []
 
     @abstractmethod
     def detect(self, event: Any, state: Any, ctx: Context) -> tuple[Any, list[Finding]]:

@@ -63,12 +63,9 @@ class RiskEngine:
         }
 
     def state_repairs(self) -> dict[str, Callable[[Iterable[tuple[str, Any]]], list[StateRepair]]]:
-        """Per namespace, what rebuilds its derived keys after a recovery (``Detector.repair``)."""
-        return {
-            d.namespace: d.repair
-            for d in self.detectors
-            if d.namespace is not None and d.repair is not None
-        }
+        """Per keyed namespace, what rebuilds its derived keys after a recovery
+        (``Detector.repair``)."""
+        return {d.namespace: d.repair for d in self.detectors if d.keyed and d.namespace}
 
     def detectors_for(self, feed: Feed | None, partition: Partition) -> list[Detector]:
         return self._by_route.get((feed, partition), [])

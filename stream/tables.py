@@ -171,7 +171,7 @@ class StateTables:
         table = self.tables[namespace]
         recovered: Mapping[str, int] = getattr(table.data, "_key_partition", {})
         done = []
-        for fix in repair(list(table.data.items())):
+        for fix in repair(table.data.items()):
             partition = recovered.get(fix.witness)
             if partition is None:
                 continue

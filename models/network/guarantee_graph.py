@@ -20,7 +20,7 @@ from models.findings import Finding
 from models.network._debtrank import Exposure, propagate
 from models.network._keyed_graph import _CIRCLE, _D, _EVENT, _G, _INST, _OUT, _T, GRAPH_KEY, Graph
 from models.network.graph_repair import repair_graph
-from models.state import KeyedState
+from models.state import KeyedState, StateRepair
 
 __all__ = ["GuaranteeNetwork"]
 
@@ -63,7 +63,9 @@ class GuaranteeNetwork(Detector):
     namespace = "guarantee_network"
 
     keyed = True
-    repair = staticmethod(repair_graph)
+
+    def repair(self, entries: Iterable[tuple[str, Any]]) -> list[StateRepair]:
+        return repair_graph(entries)
 
     def state_key(self, event: Guarantee) -> str | None:
         return GRAPH_KEY

@@ -18,6 +18,7 @@ open breach, ``owner|f|counterparty`` or ``owner|f|@related``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from models.book import apply_guarantee, apply_loan, is_own_guarantee
@@ -27,7 +28,7 @@ from models.detector import Context, Detector
 from models.events import Guarantee, Institution, Loan
 from models.findings import Finding
 from models.rules._breach import Breach, keyed_flag_transition, limit_finding
-from models.state import KeyedState
+from models.state import KeyedState, StateRepair
 
 __all__ = ["GuaranteeConcentration", "LenderConcentration"]
 
@@ -56,7 +57,9 @@ class LenderConcentration(Detector):
     name = "lender_concentration"
     namespace = "lender_book"
     keyed = True
-    repair = staticmethod(repair_books)
+
+    def repair(self, entries: Iterable[tuple[str, Any]]) -> list[StateRepair]:
+        return repair_books(entries)
 
     def state_key(self, event: Loan) -> str:
         return event.institution_id
@@ -159,7 +162,9 @@ class GuaranteeConcentration(Detector):
     name = "guarantee_concentration"
     namespace = "guarantor_book"
     keyed = True
-    repair = staticmethod(repair_books)
+
+    def repair(self, entries: Iterable[tuple[str, Any]]) -> list[StateRepair]:
+        return repair_books(entries)
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id

@@ -10,6 +10,9 @@ borrowing data no feed carries, and the leasing risk-asset multiple has no catal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from models.book import apply_guarantee, is_own_guarantee
 from models.book_repair import repair_books
 from models.categories import Category, DetectorKind, EntityType, Feed
@@ -17,7 +20,7 @@ from models.detector import Context, Detector
 from models.events import Guarantee
 from models.findings import Finding
 from models.rules._breach import Breach, keyed_flag_transition, limit_finding
-from models.state import KeyedState
+from models.state import KeyedState, StateRepair
 
 __all__ = ["GuaranteeLeverage"]
 
@@ -46,7 +49,9 @@ class GuaranteeLeverage(Detector):
     name = "guarantee_leverage"
     namespace = "guarantee_leverage"
     keyed = True
-    repair = staticmethod(repair_books)
+
+    def repair(self, entries: Iterable[tuple[str, Any]]) -> list[StateRepair]:
+        return repair_books(entries)
 
     def state_key(self, event: Guarantee) -> str:
         return event.guarantor_id
