@@ -12,10 +12,17 @@ other. Written to ``benchmarks/results-flood.json``.
 ``python -m benchmarks.flood --events 5000`` (or ``fenghuo bench --flood``). The worker is
 pinned to one core as in ``fenghuo bench``; the rate of a run is N over the time from the
 worker being ready to its last processed message.
+
+``dead_letter_costs`` (``--costs``, also in the results) times the worker's own dead-letter path
+in this process for each kind of hostile record: decoding, then ``DeadLetterWriter.send`` with
+its logging as the worker configures it, to a topic that keeps nothing (the produce itself and
+Faust's per-message cost are not in it; the flood runs include them).
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import os
@@ -31,17 +38,24 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 from kafka import KafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
 
 from benchmarks import _feeds
 from benchmarks._drain import wait_drained
 from benchmarks._machine import load_average, machine, pin_cores
 from benchmarks._worker import WorkerRun
+from models import Feed
 from stream.admin import delete_topics, list_topics
 from stream.broker import KafkaBroker
+from stream.codecs import DeadLetter, Origin, decode
+from stream.deadletter import DeadLetterWriter, reason_kind
+from stream.metrics import StreamMetrics
 from stream.settings import KafkaSection, WorkerSettings
 from stream.simulator import Simulation, SimulatorConfig
-from stream.simulator.hostile import HOSTILE_KINDS, Produced, flood
+from stream.simulator.hostile import HOSTILE_KINDS, MAX_EVENT_BYTES, Produced, flood, hostile
+from stream.simulator.malformed import KINDS as MALFORMED_KINDS
 from stream.simulator.producer import prepare_topics
 from stream.topics import dead_letter_topic
 
@@ -127,6 +141,102 @@ def run_flood(config: FloodConfig) -> dict[str, Any]:
         os.sched_setaffinity(0, affinity)
 
 
+def dead_letter_costs(
+    events: int = 3_000, seed: int = 7, *, sample: int = 500, repeats: int = 5
+) -> dict[str, Any]:
+    """Microseconds per record of the dead-letter path, by kind of hostile record.
+
+    A hostile sibling of each kind for ``sample`` of ``events`` simulated records (evenly
+    spread, as the flood's feeds are); ``malformed``'s
+    kinds are drawn at random, so they are grouped by what their reason says instead. Each
+    figure is the best of ``repeats`` passes (the least disturbed by other processes): decoding
+    alone, and decoding plus ``DeadLetterWriter.send`` to a topic that keeps nothing, logging
+    through a handler with the worker's format into memory. ``good`` is a valid event's decode.
+    """
+    simulated = list(Simulation(SimulatorConfig(seed=seed, events=events)).records())
+    records = simulated[:: max(1, len(simulated) // sample)]
+    rng = random.Random(f"{seed}:costs")
+    groups: dict[str, list[tuple[Feed, bytes, Origin]]] = {}
+    for serial, record in enumerate(records):
+        origin = Origin(record.topic, 0, serial, record.key.encode())
+        good = orjson.dumps(record.value)
+        groups.setdefault("good", []).append((Feed(record.topic), good, origin))
+        for kind in HOSTILE_KINDS:
+            topic, key, raw = hostile(record, kind, rng, serial=serial)
+            feed, where = Feed(topic), Origin(topic, 0, serial, key.encode())
+            if kind in MALFORMED_KINDS:
+                letter = decode(feed, raw, where, max_bytes=MAX_EVENT_BYTES)
+                why = letter.reason if isinstance(letter, DeadLetter) else "valid"
+                kind = f"malformed: {reason_kind(why)}"
+            groups.setdefault(kind, []).append((feed, raw, where))
+    costs: dict[str, Any] = {}
+    with _logged_to_memory():
+        for kind, items in groups.items():
+            decoding = min(_decode_seconds(items) for _ in range(repeats))
+            sending = min(asyncio.run(_send_seconds(items)) for _ in range(repeats))
+            costs[kind] = {
+                "records": len(items),
+                "decode_us": round(decoding / len(items) * 1e6, 1),
+                "dead_letter_us": round(sending / len(items) * 1e6, 1),
+            }
+    return costs
+
+
+def _decode_seconds(items: list[tuple[Feed, bytes, Origin]]) -> float:
+    started = time.perf_counter()
+    for feed, raw, origin in items:
+        decode(feed, raw, origin, max_bytes=MAX_EVENT_BYTES)
+    return time.perf_counter() - started
+
+
+class _Discard:
+    """A dead-letter topic that keeps nothing: the produce is not what is timed here."""
+
+    async def send(self, **_: Any) -> None:
+        return None
+
+
+async def _send_seconds(items: list[tuple[Feed, bytes, Origin]]) -> float:
+    topics = {str(feed): _Discard() for feed in Feed}
+    writer = DeadLetterWriter(topics, StreamMetrics(CollectorRegistry()))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    for feed, raw, origin in items:
+        decoded = decode(feed, raw, origin, max_bytes=MAX_EVENT_BYTES)
+        if isinstance(decoded, DeadLetter):
+            await writer.send(str(feed), decoded)
+    return time.perf_counter() - started
+
+
+@contextmanager
+def _logged_to_memory() -> Iterator[None]:
+    """The worker's log format and level (``fenghuo.logging``), written to a discarded buffer."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def render_costs(costs: dict[str, Any]) -> str:
+    """The per-kind costs as a small table."""
+    rows = [("kind", "records", "decode µs", "dead letter µs")] + [
+        (kind, str(c["records"]), str(c["decode_us"]), str(c["dead_letter_us"]))
+        for kind, c in costs.items()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
+                  enumerate(zip(row, widths, strict=True)))
+        for row in rows
+    )  # fmt: skip
+
+
 @contextmanager
 def _broker(bootstrap: str | None, tmp: Path) -> Iterator[tuple[str, str]]:
     version = KafkaBroker().version
@@ -207,6 +317,7 @@ def _measure(config: FloodConfig, bootstrap: str, version: str, tmp: Path) -> di
             "same_alerts": alerts["baseline"] == alerts["flood"],
         },
         load_average_at_end=load_average(),
+        dead_letter_costs=dead_letter_costs(config.events, config.seed),
     )
     return results
 
@@ -360,6 +471,11 @@ def write(results: dict[str, Any], out: Path) -> None:
 )
 @click.option("--bootstrap", default=None, help="Use this broker instead of starting one.")
 @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True)
+@click.option(
+    "--costs",
+    is_flag=True,
+    help="Only time the dead-letter path per hostile kind in this process (no Kafka).",
+)
 def main(
     events: int,
     hostile_per_good: float,
@@ -368,8 +484,12 @@ def main(
     core: int,
     bootstrap: str | None,
     out: Path,
+    costs: bool,
 ) -> None:
     """Good-event throughput of one worker alone and under a flood of hostile records."""
+    if costs:
+        click.echo(render_costs(dead_letter_costs(events, seed)))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = FloodConfig(
         events=events,

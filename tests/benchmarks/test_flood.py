@@ -10,8 +10,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.flood import FloodConfig, _order, render_flood, run_flood
+from benchmarks.flood import (
+    FloodConfig,
+    _order,
+    dead_letter_costs,
+    render_costs,
+    render_flood,
+    run_flood,
+)
 from fenghuo.cli import main
+from stream.simulator.hostile import HOSTILE_KINDS
+from stream.simulator.malformed import KINDS as MALFORMED_KINDS
 
 
 @pytest.mark.parametrize(
@@ -68,6 +77,27 @@ def test_the_table_shows_each_run_and_the_verdict() -> None:
     assert "only in baseline" not in table
 
 
+def test_dead_letter_costs_time_every_hostile_kind_and_a_good_event() -> None:
+    costs = dead_letter_costs(events=60, sample=20, repeats=1)
+
+    plain = {kind for kind in costs if not kind.startswith("malformed: ")}
+    assert plain == {"good", *HOSTILE_KINDS} - set(MALFORMED_KINDS)
+    assert any(kind.startswith("malformed: ") for kind in costs)
+    assert all(c["records"] > 0 and c["dead_letter_us"] > 0 for c in costs.values())
+
+
+def test_the_costs_table_has_a_row_per_kind() -> None:
+    costs = {
+        "good": {"records": 20, "decode_us": 40.0, "dead_letter_us": 40.0},
+        "oversized": {"records": 20, "decode_us": 5.0, "dead_letter_us": 21.5},
+    }
+
+    lines = render_costs(costs).splitlines()
+
+    assert lines[0].split() == ["kind", "records", "decode", "µs", "dead", "letter", "µs"]
+    assert lines[2].split() == ["oversized", "20", "5.0", "21.5"]
+
+
 @pytest.mark.kafka
 def test_one_round_on_the_test_broker_dead_letters_every_hostile_record(
     kafka_broker: str,
@@ -79,6 +109,7 @@ def test_one_round_on_the_test_broker_dead_letters_every_hostile_record(
     assert results["verdict"]["baseline_dead_letters_zero"]
     assert results["good_rate_ratio"] > 0
     assert results["config"]["bootstrap"] == "given"
+    assert "empty" in results["dead_letter_costs"]
 
 
 def test_bench_flood_is_wired_to_the_flood_benchmark() -> None:
