@@ -180,10 +180,14 @@ class DeadLetterWriter:
         self.topics = dict(topics)
         self.metrics = metrics
         self.log = log if log is not None else DeadLetterLog()
+        # ``labels()`` takes a lock and checks its values: 5 µs a letter, once per feed here.
+        self._counters = {
+            feed: metrics.events.labels(feed, "dead_lettered") for feed in self.topics
+        }
 
     async def send(self, feed: str, letter: DeadLetter) -> None:
         self.log.note(feed, letter)
         await self.topics[feed].send(
             key=letter.key, value=letter.raw, headers=headers(letter), force=True
         )
-        self.metrics.events.labels(feed, "dead_lettered").inc()
+        self._counters[feed].inc()
