@@ -121,8 +121,8 @@ class RiskEngine:
         outcome: Outcome,
     ) -> None:
         if type(det).detect_batch is Detector.detect_batch:
-            for event in events:
-                self._run_batch(det, [event], store, ctx, outcome)
+            for index in range(len(events)):
+                self._run_batch(det, events[index : index + 1], store, ctx, outcome)
         else:
             self._run_batch(det, events, store, ctx, outcome)
 

@@ -99,6 +99,8 @@ def parse_line(line_no: int, line: str) -> HistoryRecord | BadLine:
         return BadLine(line_no, f"unknown topic {topic!r}", line)
     if not isinstance(key, str) or not key:
         return BadLine(line_no, "key must be a non-empty string", line)
+    if not isinstance(value, dict):
+        return BadLine(line_no, "value must be a JSON object", line)
     errors = contract_errors(topic, value)
     if errors:
         return BadLine(line_no, f"breaks the {topic} contract: {'; '.join(errors)}", line)

@@ -162,7 +162,7 @@ def create_app(
     for module in MODULES:
         module.register(app, ctx)
 
-    @app.on_rebalance_complete.connect
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # faust types it as sync
     async def announce_ready(sender: faust.App, **_: Any) -> None:
         log.info("worker ready: %d partitions assigned", len(sender.consumer.assignment()))
 

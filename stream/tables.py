@@ -33,7 +33,7 @@ from models.state import SEP, StateRepair
 
 REGISTRY_TABLE = "institution-registry"
 #: A key the changelog is owed: (table, partition, key, value, value already encoded).
-Owed = tuple[TableT, int, str, Any, bool]
+Owed = tuple[TableT[str, Any], int, str, Any, bool]
 #: Rebuilds a namespace's derived keys from its facts (``models.detector.Detector.repair``).
 Repair = Callable[[Iterable[tuple[str, Any]]], list[StateRepair]]
 #: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
@@ -44,7 +44,9 @@ def state_table_name(namespace: str) -> str:
     return f"state-{namespace}"
 
 
-def declare_state_tables(app: faust.App, partitions: Mapping[str, int]) -> dict[str, TableT]:
+def declare_state_tables(
+    app: faust.App, partitions: Mapping[str, int]
+) -> dict[str, TableT[str, Any]]:
     """One table per namespace, with the partition count of the topic whose agent writes it."""
     return {
         ns: app.Table(state_table_name(ns), key_type=str, partitions=n, help=f"{ns} state")
@@ -52,7 +54,7 @@ def declare_state_tables(app: faust.App, partitions: Mapping[str, int]) -> dict[
     }
 
 
-def declare_registry_table(app: faust.App) -> TableT:
+def declare_registry_table(app: faust.App) -> TableT[str, Any]:
     """One partition and a recovery buffer of one, as Faust advises for global tables."""
     return app.GlobalTable(
         REGISTRY_TABLE,
@@ -63,7 +65,7 @@ def declare_registry_table(app: faust.App) -> TableT:
     )
 
 
-def _write(table: TableT, partition: int, key: str, value: Any) -> None:
+def _write(table: TableT[str, Any], partition: int, key: str, value: Any) -> None:
     table.data[key] = value
     table.send_changelog(partition, key, value)
 
@@ -103,7 +105,7 @@ class StateTables:
     tables : mapping of namespace to table
     """
 
-    def __init__(self, tables: Mapping[str, TableT]) -> None:
+    def __init__(self, tables: Mapping[str, TableT[str, Any]]) -> None:
         self.tables = dict(tables)
         self._dirty: dict[tuple[str, str], int] = {}
         self._released: dict[tuple[str, str], tuple[int, bytes | None]] = {}
@@ -283,7 +285,7 @@ class TableRegistry:
     #: Records kept per institution.
     HISTORY = 8
 
-    def __init__(self, table: TableT) -> None:
+    def __init__(self, table: TableT[str, Any]) -> None:
         self.table = table
         self._parsed: dict[str, Institution] = {}
 
