@@ -13,6 +13,7 @@ later: the topic gets every change at least once, with the same bytes each time.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -66,6 +67,10 @@ class AlertSink:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-pipeline")
         self._pipeline: AlertPipeline | None = None
         self._outbox: TopicOutbox | None = None
+        #: Sends not yet settled, and acknowledgements nobody was waiting for any more, by
+        #: (alert_id, revision).
+        self._in_flight: dict[tuple[str, int], asyncio.Future[Any]] = {}
+        self._late: dict[tuple[str, int], TopicRecord] = {}
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -152,30 +157,41 @@ class AlertSink:
         """Produce ``records`` in order; those the broker acknowledged within the grace.
 
         The sends are queued first and their acknowledgements awaited together, so a batch
-        costs one round trip, not one per record.
+        costs one round trip, not one per record. A record whose send is still in flight in
+        this process (the broker slow or away) is not sent again: its pending send is awaited
+        instead, so a relay pass during an outage adds no copy; an acknowledgement that comes
+        after everyone stopped waiting is kept for ``take_late_acks``.
         """
-        sent: list[tuple[TopicRecord, asyncio.Future[Any]]] = []
+        waiting: list[tuple[TopicRecord, asyncio.Future[Any]]] = []
         for record in records:
-            try:
-                ack = await self.topic.send(
-                    key=record.key.encode("utf-8"), value=record.value.encode("utf-8"), force=True
-                )
-            except Exception as exc:  # the rest waits for the relay, in order
-                log.warning(
-                    "producing %s failed (%s); left to the relay", record.cloudevent_id, exc
-                )
-                break
-            sent.append((record, asyncio.ensure_future(ack)))
-        if not sent:
+            ident = (record.alert_id, record.revision)
+            ack = self._in_flight.get(ident)
+            if ack is None:
+                try:
+                    sent = await self.topic.send(
+                        key=record.key.encode("utf-8"),
+                        value=record.value.encode("utf-8"),
+                        force=True,
+                    )
+                except Exception as exc:  # the rest waits for the relay, in order
+                    log.warning(
+                        "producing %s failed (%s); left to the relay", record.cloudevent_id, exc
+                    )
+                    break
+                ack = asyncio.ensure_future(sent)
+                self._in_flight[ident] = ack
+                ack.add_done_callback(functools.partial(self._settled, record))
+            waiting.append((record, ack))
+        if not waiting:
             return []
-        # asyncio.wait cancels nothing: an acknowledgement arriving late is simply not counted.
-        await asyncio.wait(
-            [ack for _, ack in sent], timeout=self.config.topic_outbox.grace.total_seconds()
-        )
+        # asyncio.wait cancels nothing: a send outliving the grace stays in flight.
+        grace = self.config.topic_outbox.grace.total_seconds()
+        await asyncio.wait([ack for _, ack in waiting], timeout=grace)
         acked: list[TopicRecord] = []
-        for record, ack in sent:
-            if ack.done() and not ack.cancelled() and ack.exception() is None:
+        for record, ack in waiting:
+            if _acknowledged(ack):
                 acked.append(record)
+                self._late.pop((record.alert_id, record.revision), None)
             else:
                 failure = ack.exception() if ack.done() and not ack.cancelled() else "timeout"
                 log.warning(
@@ -183,8 +199,25 @@ class AlertSink:
                 )
         return acked
 
+    def take_late_acks(self) -> list[TopicRecord]:
+        """Records acknowledged after their sender stopped waiting: still to mark published."""
+        late = list(self._late.values())
+        self._late.clear()
+        return late
+
+    def _settled(self, record: TopicRecord, ack: asyncio.Future[Any]) -> None:
+        ident = (record.alert_id, record.revision)
+        if self._in_flight.get(ident) is ack:
+            del self._in_flight[ident]
+        if _acknowledged(ack):
+            self._late[ident] = record
+
     def close(self) -> None:
         """Close the store and the pipeline thread (at worker shutdown)."""
         if self._pipeline is not None:
             self._thread.submit(self._pipeline.close).result()
         self._thread.shutdown(wait=True)
+
+
+def _acknowledged(ack: asyncio.Future[Any]) -> bool:
+    return ack.done() and not ack.cancelled() and ack.exception() is None

@@ -51,6 +51,7 @@ class TopicRelay:
         prune published rows past the retention, sample the pending gauge."""
         async with self._lock:  # the start-up pass and the timer never overlap
             outbox = await self.sink.topic_outbox()
+            await self.sink.mark_published(self.sink.take_late_acks())
             claimed = relayed = 0
             while True:
                 at = now or datetime.now(UTC)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from kafka.errors import KafkaTimeoutError
 
-from alerts import TopicOutboxConfig
+from alerts import AlertsConfig, StoreConfig, TopicOutboxConfig
 from alerts.store import TopicRecord
 from stream.agents.topic_relay import RelayPass, TopicRelay
 from tests.stream.agents.kit import RecordingTopic, Worker, WorkerFactory
@@ -125,3 +126,71 @@ def test_the_pending_gauge_counts_unpublished_rows(worker: Worker) -> None:
     asyncio.run(relay_of(worker).run_once())
 
     assert worker.metrics.get_sample_value("fenghuo_alerts_topic_outbox_pending") == 2
+
+
+class HeldTopic(RecordingTopic):
+    """Records sends; the broker acknowledges only when the test says so (``ack_all``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.acks: list[asyncio.Future[None]] = []
+
+    async def send(self, **kwargs: Any) -> asyncio.Future[None]:
+        self.sent.append(kwargs)
+        self.acks.append(asyncio.get_running_loop().create_future())
+        return self.acks[-1]
+
+    def ack_all(self) -> None:
+        for ack in self.acks:
+            if not ack.done():
+                ack.set_result(None)
+
+
+@pytest.fixture
+def held(make_worker: WorkerFactory) -> Iterator[tuple[Worker, HeldTopic]]:
+    """A worker whose broker holds acknowledgements, with a grace of 50 ms."""
+    grace = timedelta(milliseconds=50)
+    config = AlertsConfig(
+        store=StoreConfig(url="sqlite://"), topic_outbox=TopicOutboxConfig(grace=grace)
+    )
+    made = make_worker(alerts_config=config)
+    topic = HeldTopic()
+    made.ctx.alerts.topic = topic  # type: ignore[assignment]
+    yield made, topic
+    made.ctx.alerts.close()
+
+
+def test_a_change_still_in_flight_is_not_sent_again(held: tuple[Worker, HeldTopic]) -> None:
+    worker, topic = held
+    relay = TopicRelay(
+        worker.ctx.alerts, worker.ctx.settings.alerts.topic_outbox, worker.ctx.metrics
+    )
+
+    async def scenario() -> RelayPass:
+        await worker.ctx.alerts.handle([finding()], ingested_at=None)
+        return await relay.run_once(datetime.now(UTC) + timedelta(seconds=1))
+
+    done = asyncio.run(scenario())
+
+    assert (done.claimed, done.relayed, done.pending) == (1, 0, 1)
+    assert len(topic.sent) == 1
+
+
+def test_a_late_acknowledgement_is_marked_published_by_the_next_pass(
+    held: tuple[Worker, HeldTopic],
+) -> None:
+    worker, topic = held
+    relay = TopicRelay(
+        worker.ctx.alerts, worker.ctx.settings.alerts.topic_outbox, worker.ctx.metrics
+    )
+
+    async def scenario() -> RelayPass:
+        await worker.ctx.alerts.handle([finding()], ingested_at=None)
+        topic.ack_all()
+        await asyncio.sleep(0)  # the acknowledgement's callbacks run
+        return await relay.run_once()
+
+    done = asyncio.run(scenario())
+
+    assert (done.claimed, done.pending) == (0, 0)
+    assert len(topic.sent) == 1
