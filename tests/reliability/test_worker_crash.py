@@ -10,6 +10,7 @@ only fires if the lender's book survived the kills (rebuilt from the changelog).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -191,19 +192,53 @@ def test_occurrences_are_not_counted_twice_for_one_event(run: CrashRun) -> None:
     ] == []
 
 
-def test_the_alerts_topic_opens_each_alert_at_most_once(run: CrashRun) -> None:
-    expected = {a.alert_id for a in rule_alerts(run)}
+def published_changes(db: Path) -> set[str]:
+    """CloudEvent ids of every change committed to the store (its ``topic_outbox`` rows),
+    once the worker has marked them all published."""
+
+    def all_published() -> list[tuple[str, int, object]]:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            query = "SELECT alert_id, revision, published_at FROM topic_outbox"
+            rows = list(conn.execute(query).fetchall())
+        return rows if all(at is not None for _, _, at in rows) else []
+
+    done = wait_for(
+        all_published, ALERTS_SECONDS, interval=0.5, message="topic_outbox rows unpublished"
+    )
+    return {f"{alert_id}.{revision}" for alert_id, revision, _ in done}
+
+
+def test_the_alerts_topic_holds_every_change_and_repeats_only_identical_ones(
+    run: CrashRun,
+) -> None:
+    """Every committed change is on the topic; each alert is opened under one id; an id seen
+    twice carries identical data.
+
+    Since issue #9 the topic is fed at least once: a worker killed after the broker
+    acknowledged a change and before the store marked it published has the relay produce
+    it again after the restart. That is the same record (CloudEvent id and data), which
+    consumers drop by ``id`` as the CloudEvents spec says; a second *opening* of an alert
+    (another id) or an id with other data would still be a defect.
+    """
+    expected = published_changes(run.db)
     records = read_topic(
         run.worker.bootstrap,
         run.worker.topic("alerts"),
-        lambda got: expected <= {orjson.loads(r.value)["data"]["alert_id"] for r in got},
+        lambda got: expected <= {orjson.loads(r.value)["id"] for r in got},
         ALERTS_SECONDS,
     )
     events = cloudevents(records)
 
-    opened = Counter(e["data"]["alert_id"] for e in events if e["type"] == OPENED)
-    assert [alert_id for alert_id, n in opened.items() if n > 1] == []
-    assert len({e["id"] for e in events}) == len(events)
+    opened: dict[str, set[str]] = {}
+    for e in events:
+        if e["type"] == OPENED:
+            opened.setdefault(e["data"]["alert_id"], set()).add(e["id"])
+    assert [alert_id for alert_id, ids in opened.items() if len(ids) > 1] == []
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_id.setdefault(e["id"], []).append(e)
+    assert [i for i, same in by_id.items() if any(x != same[0] for x in same)] == []
+    assert {a.alert_id for a in rule_alerts(run)} <= set(opened)
 
 
 def test_state_from_before_the_kills_still_raises_the_concentration_alert(run: CrashRun) -> None:
