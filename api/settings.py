@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -21,6 +21,8 @@ from pydantic_settings import (
 )
 
 from alerts import AlertsConfig
+from models.scrape_token import PLACEHOLDER_METRICS_TOKEN as PLACEHOLDER_METRICS_TOKEN
+from models.scrape_token import ScrapeTokenSection
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,6 @@ DEFAULT_CONFIG = PROJECT_ROOT / "deploy" / "config" / "fenghuo.toml"
 CONFIG_ENV = "FENGHUO_CONFIG"
 #: The shipped signing key: fine on a laptop, refused anywhere else.
 PLACEHOLDER_KEY = "change-me-in-production"
-#: The scrape token of the Compose stack's development default (deploy/docker/dev-metrics-token).
-PLACEHOLDER_METRICS_TOKEN = "fenghuo-dev-metrics-token-change-me-in-production"
 MIN_KEY_BYTES = 32
 
 
@@ -103,33 +103,17 @@ class KafkaTlsSection(BaseModel):
         return self.security_protocol in ("SSL", "SASL_SSL")
 
 
-class MetricsSection(_Section):
+class MetricsSection(ScrapeTokenSection):
     """Who may scrape ``/metrics``: its series count alerts per category, region and agency.
 
     With a token (``token``, or the first line of ``token_file``: a mounted secret that
     Prometheus reads too), a scrape needs ``Authorization: Bearer <token>`` (Prometheus:
     ``authorization.credentials_file``) or an admin credential of every agency (``*``). Without
-    one ``/metrics`` is open, which only ``development`` allows (the demo on 127.0.0.1).
+    one ``/metrics`` is open, which only ``development`` allows (the demo on 127.0.0.1). The
+    rules are the worker's too (``models.scrape_token``).
     """
 
-    token: SecretStr | None = None
-    token_file: Path | None = None
-
-    @model_validator(mode="after")
-    def _read_token(self) -> MetricsSection:
-        if self.token_file is not None:
-            if self.token is not None:
-                raise ValueError("api.metrics: set token or token_file, not both")
-            try:
-                text = self.token_file.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ValueError(
-                    f"api.metrics.token_file {self.token_file}: {exc.strerror}"
-                ) from None
-            self.token = SecretStr(text.strip())
-        if self.token is not None and len(self.token.get_secret_value().encode()) < MIN_KEY_BYTES:
-            raise ValueError(f"api.metrics.token must have at least {MIN_KEY_BYTES} bytes")
-        return self
+    section: ClassVar[str] = "api.metrics"
 
 
 class RulesSection(BaseModel):
@@ -203,20 +187,7 @@ class ApiSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _metrics_protected(self) -> ApiSettings:
-        if self.environment == "development":
-            return self
-        token = self.api.metrics.token
-        if token is None:
-            raise ValueError(
-                f"api.metrics.token is not set: /metrics would be open to anyone in "
-                f"{self.environment}; set FENGHUO_API__METRICS__TOKEN or __TOKEN_FILE (at "
-                f"least {MIN_KEY_BYTES} random bytes) and give Prometheus the same token"
-            )
-        if token.get_secret_value() == PLACEHOLDER_METRICS_TOKEN:
-            raise ValueError(
-                f"api.metrics.token is the shipped development token: use your own in "
-                f"{self.environment} (e.g. `openssl rand -hex 32`)"
-            )
+        self.api.metrics.require_token(self.environment)
         return self
 
     def masked(self) -> dict[str, Any]:

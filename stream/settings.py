@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from alerts.config import AlertsConfig
 from models.ml.config import MLConfig
+from models.scrape_token import ScrapeTokenSection
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,16 @@ class RulesSection(_Section):
     reload_seconds: float = Field(10.0, ge=0)
 
 
-class MetricsSection(_Section):
+class MetricsSection(ScrapeTokenSection):
+    """The worker's Prometheus endpoint (``stream.metrics_server``) and who may scrape it.
+
+    ``token`` or ``token_file`` follow the API's rules (``models.scrape_token``): with one,
+    ``/metrics`` needs ``Authorization: Bearer <token>``; without, it is open, which only
+    ``development`` allows. ``/healthz`` (the probes) is always open.
+    """
+
+    section: ClassVar[str] = "metrics"
+
     #: Port of the Prometheus endpoint; 0 turns it off.
     port: int = Field(9464, ge=0, le=65535)
     interval_seconds: float = Field(10.0, gt=0)
@@ -152,6 +162,8 @@ class WorkerSettings(BaseSettings):
         extra="ignore",
     )
 
+    #: Anything but development refuses an open or development-token ``/metrics`` (as the API).
+    environment: Literal["development", "staging", "production"] = "development"
     kafka: KafkaSection = KafkaSection()
     input: InputSection = InputSection()
     rules: RulesSection = RulesSection()
@@ -177,6 +189,12 @@ class WorkerSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
         return (init_settings, env_settings, toml)
+
+    @model_validator(mode="after")
+    def _metrics_protected(self) -> WorkerSettings:
+        if self.metrics.port:
+            self.metrics.require_token(self.environment)
+        return self
 
     def topic(self, name: str) -> str:
         """The real name of a configured topic (``loans`` -> ``loans`` + suffix)."""

@@ -24,10 +24,11 @@ def worker(ensure_topics: bool) -> None:
     environment variables; the effective configuration is logged at start with secrets masked.
     """
     import faust
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import CollectorRegistry
 
     from stream.admin import ensure_topics as ensure
     from stream.app import create_app
+    from stream.metrics_server import MetricsServer, serve_metrics
     from stream.settings import WorkerSettings
     from stream.topics import changelog_specs, topic_specs
 
@@ -51,9 +52,9 @@ def worker(ensure_topics: bool) -> None:
                 f"cannot prepare the topics on Kafka at {settings.kafka.bootstrap} "
                 f"({type(error).__name__}: {error}); is the broker up? (`fenghuo kafka start`)"
             ) from error
+    endpoint: MetricsServer | None = None
     if settings.metrics.port:
-        start_http_server(settings.metrics.port, registry=registry)
-        log.info("metrics on http://0.0.0.0:%d/metrics", settings.metrics.port)
+        endpoint = serve_metrics(registry, port=settings.metrics.port, token=settings.metrics.token)
     runner = faust.Worker(
         app,
         loop=loop,
@@ -66,6 +67,8 @@ def worker(ensure_topics: bool) -> None:
         runner.execute_from_commandline()
     finally:
         app.fenghuo.alerts.close()  # type: ignore[attr-defined]
+        if endpoint is not None:
+            endpoint.close()
         log.info("worker stopped")
 
 

@@ -77,3 +77,65 @@ def test_a_partition_count_below_one_stops_start_up(monkeypatch: pytest.MonkeyPa
 
     with pytest.raises(ValueError, match="partitions"):
         WorkerSettings()
+
+
+SCRAPE_TOKEN = "w" * 40
+
+
+def test_development_leaves_the_worker_metrics_open() -> None:
+    settings = WorkerSettings(environment="development")
+
+    assert settings.metrics.token is None
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_outside_development_open_worker_metrics_stop_start_up(environment: str) -> None:
+    with pytest.raises(ValueError, match=r"metrics\.token is not set: .*FENGHUO_METRICS__TOKEN"):
+        WorkerSettings(environment=environment)
+
+
+def test_production_without_a_metrics_port_needs_no_token() -> None:
+    settings = WorkerSettings(environment="production", metrics={"port": 0})
+
+    assert settings.metrics.token is None
+
+
+def test_the_worker_scrape_token_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FENGHUO_ENVIRONMENT", "production")
+    monkeypatch.setenv("FENGHUO_METRICS__TOKEN", SCRAPE_TOKEN)
+
+    settings = WorkerSettings()
+
+    assert settings.environment == "production"
+    assert settings.metrics.token is not None
+    assert settings.metrics.token.get_secret_value() == SCRAPE_TOKEN
+
+
+def test_the_worker_scrape_token_is_read_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "metrics-token"
+    secret.write_text(SCRAPE_TOKEN + "\n", encoding="utf-8")
+
+    settings = WorkerSettings(environment="production", metrics={"token_file": secret})
+
+    assert settings.metrics.token is not None
+    assert settings.metrics.token.get_secret_value() == SCRAPE_TOKEN
+
+
+def test_a_short_worker_scrape_token_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"metrics\.token must have at least 32 bytes"):
+        WorkerSettings(metrics={"token": "short"})
+
+
+def test_the_shipped_development_scrape_token_is_refused_by_a_production_worker() -> None:
+    shipped = Path(__file__).resolve().parents[2] / "deploy" / "docker" / "dev-metrics-token"
+
+    with pytest.raises(ValueError, match="shipped development token"):
+        WorkerSettings(environment="production", metrics={"token_file": shipped})
+
+
+def test_the_worker_scrape_token_is_masked_in_the_logged_configuration() -> None:
+    settings = WorkerSettings(metrics={"token": SCRAPE_TOKEN})
+
+    assert SCRAPE_TOKEN not in str(settings.masked())
