@@ -101,6 +101,9 @@ class _Run:
     peak_rss_bytes: int | None
     #: The machine's 1-minute load average at the end of the run (others share the cores).
     load: float | None
+    #: CPU seconds the worker used from ready to stopped: other processes on its core stretch
+    #: the run's wall time, not this.
+    cpu_seconds: float | None = None
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class _Run:
             "uncommitted_at_end": self.uncommitted,
             "peak_rss_bytes": self.peak_rss_bytes,
             "load_average_1m_at_end": self.load,
+            "worker_cpu_seconds": _round(self.cpu_seconds, 2),
         }
 
 
@@ -122,8 +126,8 @@ def _rate(count: int, seconds: float) -> float | None:
     return round(count / seconds, 1) if seconds > 0 else None
 
 
-def _round(value: float | None) -> float | None:
-    return round(value, 1) if value is not None else None
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return round(value, digits) if value is not None else None
 
 
 def run_flood(config: FloodConfig) -> dict[str, Any]:
@@ -298,6 +302,17 @@ def _measure(config: FloodConfig, bootstrap: str, version: str, tmp: Path) -> di
         if medians["flood"] and medians["baseline"]
         else None
     )
+    # CPU seconds per good event, which other processes sharing the core do not stretch.
+    cpu = {
+        kind: sum(r.cpu_seconds for r in done if r.cpu_seconds is not None)
+        / (len(good) * len(done))
+        if done and all(r.cpu_seconds for r in done)
+        else None
+        for kind, done in by_kind.items()
+    }
+    cpu_ratio = (
+        round(cpu["baseline"] / cpu["flood"], 3) if cpu["baseline"] and cpu["flood"] else None
+    )
     alerts = {kind: frozenset().union(*(r.alerts for r in done)) for kind, done in by_kind.items()}
     dead_lettered = all(r.dead_letters == hostile for r in by_kind["flood"])
     results.update(
@@ -307,6 +322,8 @@ def _measure(config: FloodConfig, bootstrap: str, version: str, tmp: Path) -> di
         good_rate_ratio=ratio,
         median_good_events_per_second={k: _round(v) for k, v in medians.items()},
         good_rate_ratio_of_medians=median_ratio,
+        worker_cpu_ms_per_good_event={k: _round(v * 1e3 if v else None, 3) for k, v in cpu.items()},
+        good_rate_ratio_by_cpu=cpu_ratio,
         alerts_only_in_baseline=sorted(alerts["baseline"] - alerts["flood"]),
         alerts_only_in_flood=sorted(alerts["flood"] - alerts["baseline"]),
         verdict={
@@ -337,9 +354,11 @@ def _run(
     _preload(bootstrap, suffix, messages)
     worker = WorkerRun(bootstrap, suffix, tmp, core=config.core)
     worker.start()
+    cpu_at_ready: float | None = None
     try:
         worker.wait_ready()
         ready = time.time()
+        cpu_at_ready = worker.cpu_now()
         drained = wait_drained(
             [worker],
             bootstrap=bootstrap,
@@ -364,6 +383,11 @@ def _run(
         uncommitted=drained.uncommitted,
         peak_rss_bytes=worker.peak_rss,
         load=(load_average() or [None])[0],
+        cpu_seconds=(
+            worker.cpu - cpu_at_ready
+            if worker.cpu is not None and cpu_at_ready is not None
+            else None
+        ),
     )
 
 
@@ -443,6 +467,8 @@ def render_flood(results: dict[str, Any]) -> str:
         f"median good events/s: {results['median_good_events_per_second']}; ratio of medians "
         f"{results['good_rate_ratio_of_medians']} (holds at >= {verdict['target_ratio']}: "
         f"{verdict['good_rate_holds']})",
+        f"worker CPU ms per good event: {results.get('worker_cpu_ms_per_good_event')}; "
+        f"ratio by CPU {results.get('good_rate_ratio_by_cpu')}",
         f"every hostile event dead-lettered: {verdict['every_hostile_dead_lettered']}; "
         f"same alerts in both kinds of run: {verdict['same_alerts']}",
     ]
