@@ -179,3 +179,33 @@ def test_api_and_prometheus_share_the_scrape_token_secret(resolved: dict[str, An
     assert services["api"]["environment"]["FENGHUO_API__METRICS__TOKEN_FILE"] == mounted
     assert api_job["authorization"]["credentials_file"] == mounted
     assert Path(resolved["secrets"]["metrics_token"]["file"]).is_file()
+
+
+def test_workers_and_prometheus_share_the_scrape_token_secret(resolved: dict[str, Any]) -> None:
+    """The workers' /metrics needs the same token as the API's (issue #9)."""
+    worker = resolved["services"]["worker"]
+    prometheus = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    [job] = [j for j in prometheus["scrape_configs"] if j["job_name"] == "fenghuo-worker"]
+    mounted = "/run/secrets/metrics_token"
+
+    assert [s["source"] for s in worker["secrets"]] == ["metrics_token"]
+    assert worker["environment"]["FENGHUO_METRICS__TOKEN_FILE"] == mounted
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": mounted}
+
+
+def test_workers_follow_the_stack_environment_like_the_api(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+
+    assert (
+        services["worker"]["environment"]["FENGHUO_ENVIRONMENT"]
+        == services["api"]["environment"]["FENGHUO_ENVIRONMENT"]
+    )
+
+
+def test_worker_healthcheck_uses_the_open_healthz_not_metrics(resolved: dict[str, Any]) -> None:
+    worker = resolved["services"]["worker"]
+    port = worker["environment"]["FENGHUO_METRICS__PORT"]
+    probe = " ".join(worker["healthcheck"]["test"])
+
+    assert f"127.0.0.1:{port}/healthz" in probe
+    assert "/metrics" not in probe

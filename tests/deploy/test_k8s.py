@@ -150,7 +150,7 @@ def test_workers_scale_at_most_to_the_feed_partitions() -> None:
 def test_prometheus_finds_the_pods_through_the_headless_services() -> None:
     config = yaml.safe_load((REPO / "deploy/prometheus/prometheus-k8s.yml").read_text())
     jobs = {j["job_name"]: j["dns_sd_configs"][0] for j in config["scrape_configs"]}
-    worker_env = {e["name"]: e["value"] for e in container("worker")["env"]}
+    worker_env = {e["name"]: e.get("value") for e in container("worker")["env"]}
 
     for job, service in (("fenghuo-worker", "fenghuo-worker"), ("fenghuo-api", "fenghuo-api-pods")):
         headless = named("Service", service)
@@ -203,3 +203,76 @@ def test_without_the_scrape_token_the_production_api_refuses_to_start(
 
     with pytest.raises(ValidationError, match=r"api\.metrics\.token is not set"):
         ApiSettings()
+
+
+def _worker_environment(secrets: dict[str, str]) -> dict[str, str]:
+    """The worker's env as Kubernetes builds it: envFrom the Secret, then env (which wins)."""
+    env = dict(secrets)
+    for entry in container("worker")["env"]:
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+        else:
+            ref = entry["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == "fenghuo-secrets"
+            if ref["key"] in secrets:
+                env[entry["name"]] = secrets[ref["key"]]
+    return env
+
+
+def _worker_secrets(*, without: str = "") -> dict[str, str]:
+    """The Secret filled in, but for the Kafka passwords (only for brokers that need them)."""
+    keys = named("Secret", "fenghuo-secrets")["stringData"]
+    return {
+        k: f"{k}-" + "s" * 40 for k in keys if not k.startswith("FENGHUO_KAFKA__") and k != without
+    }
+
+
+def _set_only(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name in [n for n in os.environ if n.startswith("FENGHUO_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_production_worker_protects_metrics_with_the_api_scrape_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One token for both endpoints, so Prometheus' one credentials file fits both (issue #9)."""
+    filled = _worker_secrets()
+    _set_only(monkeypatch, _worker_environment(filled))
+
+    settings = WorkerSettings()
+
+    assert settings.environment == "production"
+    assert settings.metrics.token is not None
+    assert settings.metrics.token.get_secret_value() == filled["FENGHUO_API__METRICS__TOKEN"]
+
+
+def test_without_the_scrape_token_the_production_worker_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    filled = _worker_secrets(without="FENGHUO_API__METRICS__TOKEN")
+    _set_only(monkeypatch, _worker_environment(filled))
+
+    with pytest.raises(ValidationError, match=r"metrics\.token is not set"):
+        WorkerSettings()
+
+
+@pytest.mark.parametrize("component", ["worker", "api"])
+def test_no_probe_hits_the_token_protected_metrics(component: str) -> None:
+    box = container(component)
+    probes = {k: v for k, v in box.items() if k.endswith("Probe")}
+
+    assert probes
+    assert {
+        k: p["httpGet"]["path"] for k, p in probes.items() if p["httpGet"]["path"] == "/metrics"
+    } == {}
+
+
+def test_worker_probes_use_the_open_healthz_on_the_metrics_port() -> None:
+    box = container("worker")
+    [declared] = box["ports"]
+    probes = [v for k, v in box.items() if k.endswith("Probe")]
+
+    assert {"startupProbe", "livenessProbe", "readinessProbe"} <= set(box)
+    assert [p["httpGet"] for p in probes] == [{"path": "/healthz", "port": declared["name"]}] * 3

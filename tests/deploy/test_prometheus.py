@@ -65,13 +65,14 @@ def test_promtool_check_config_syntax_of_the_shipped_file_passes(config: str) ->
         ("prometheus-k8s.yml", "/etc/prometheus/secrets/fenghuo-metrics-token/token"),
     ],
 )
-def test_only_the_api_job_sends_the_scrape_token(config: str, token_file: str) -> None:
+def test_every_job_sends_the_scrape_token(config: str, token_file: str) -> None:
+    """Both targets guard /metrics with the one token (issue #9): a job without it scrapes 401."""
     doc = yaml.safe_load((PROMETHEUS / config).read_text(encoding="utf-8"))
     auth = {j["job_name"]: j.get("authorization") for j in doc["scrape_configs"]}
 
     assert auth == {
         "fenghuo-api": {"type": "Bearer", "credentials_file": token_file},
-        "fenghuo-worker": None,
+        "fenghuo-worker": {"type": "Bearer", "credentials_file": token_file},
     }
 
 

@@ -14,6 +14,9 @@ from tests.deploy.settings_keys import api_reads, worker_reads
         "FENGHUO_KAFKA__TOPICS__LOANS__PARTITIONS",
         "FENGHUO_ALERTS__STORE__PASSWORD",
         "FENGHUO_METRICS__PORT",
+        "FENGHUO_METRICS__TOKEN",
+        "FENGHUO_METRICS__TOKEN_FILE",
+        "FENGHUO_ENVIRONMENT",
         "FENGHUO_CONFIG",
     ],
 )
