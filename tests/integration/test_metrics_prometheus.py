@@ -16,8 +16,6 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +27,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import yaml
 from kafka import KafkaProducer
 
 from models.history import to_event
@@ -38,6 +35,14 @@ from models.ml.artifacts import save_bundle
 from models.ml.train import fit_models, table_from_events
 from stream.admin import delete_topics, list_topics
 from tests.helpers import WaitTimeout, unique_name, wait_for
+from tests.helpers.prometheus import (
+    START_SECONDS,
+    answers,
+    free_port,
+    prometheus_command,
+    stop,
+    write_config,
+)
 from tests.models.ml.crafted import crafted_history
 
 pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
@@ -45,7 +50,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "deploy" / "grafana" / "dashboards"
 RULES = REPO / "deploy" / "prometheus" / "rules"
-START_SECONDS = 60.0
 #: From the feeds starting, every panel must have data within this (the whole module < 3 min).
 DATA_SECONDS = 100.0
 GHOST = "METRICS-MC-GHOST"
@@ -88,22 +92,6 @@ def panel_queries() -> list[Any]:
                 name = f"{path.stem}:{panel['title']}:{target['refId']}"
                 params.append(pytest.param(target["expr"], id=name))
     return params
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def prometheus_binary() -> str:
-    found = shutil.which("prometheus")
-    if found is None:
-        pytest.fail(
-            "the prometheus binary is not on PATH: install the Debian package "
-            "(apt-get install -y prometheus; .ci/run does it). This proof never skips."
-        )
-    return found
 
 
 @dataclass
@@ -212,9 +200,7 @@ def prometheus_config(tmp: Path, worker_port: int, api_port: int) -> Path:
             {"job_name": "fenghuo-api", "static_configs": [{"targets": [f"127.0.0.1:{api_port}"]}]},
         ],
     }
-    path = tmp / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    return path
+    return write_config(tmp, config)
 
 
 def start(stack: Stack, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
@@ -222,13 +208,6 @@ def start(stack: Stack, name: str, args: list[str], env: dict[str, str] | None =
         stack.processes[name] = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def wait_alive(stack: Stack, name: str, ready: Any) -> None:
@@ -240,19 +219,8 @@ def wait_alive(stack: Stack, name: str, ready: Any) -> None:
     assert process.poll() is None, f"{name} exited early\n{stack.tails()}"
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    binary = prometheus_binary()
     tmp = tmp_path_factory.mktemp("metrics")
     suffix = "-" + unique_name("metrics")
     worker_port, api_port, prom_port = free_port(), free_port(), free_port()
@@ -272,12 +240,7 @@ def stack(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         start(
             state,
             "prometheus",
-            [
-                binary,
-                f"--config.file={prometheus_config(tmp, worker_port, api_port)}",
-                f"--storage.tsdb.path={tmp / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-            ],
+            prometheus_command(prometheus_config(tmp, worker_port, api_port), tmp, prom_port),
         )
         wait_alive(state, "prometheus", lambda: answers(f"{state.prometheus}/-/ready"))
         simulate = [
