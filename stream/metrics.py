@@ -108,7 +108,7 @@ class StreamMetrics:
             "fenghuo_stream_state_repairs_total",
             "Owners whose derived state (book sums) disagreed with its facts after a recovery"
             " and was rebuilt (stream.agents.recovery).",
-            ["namespace"],
+            ["table"],
             registry=registry,
         )
         self.event_to_alert_seconds = Histogram(
