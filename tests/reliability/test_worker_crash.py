@@ -237,6 +237,8 @@ def test_the_alerts_topic_holds_every_change_and_repeats_only_identical_ones(
     by_id: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_id.setdefault(e["id"], []).append(e)
+    repeated = sum(1 for same in by_id.values() if len(same) > 1)
+    log.info("alerts topic: %d CloudEvents, %d ids repeated", len(events), repeated)
     assert [i for i, same in by_id.items() if any(x != same[0] for x in same)] == []
     assert {a.alert_id for a in rule_alerts(run)} <= set(opened)
 
