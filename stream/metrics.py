@@ -65,7 +65,8 @@ class StreamMetrics:
         )
         self.alerts = Counter(
             "fenghuo_stream_alerts_produced_total",
-            "Alert CloudEvents produced to the alerts topic, by change kind.",
+            "Alert CloudEvents the alert sink produced and the broker acknowledged, by change"
+            " kind (the relay's: fenghuo_alerts_topic_outbox_relayed_total).",
             ["kind"],
             registry=registry,
         )
@@ -113,7 +114,8 @@ class StreamMetrics:
         )
         self.event_to_alert_seconds = Histogram(
             "fenghuo_stream_event_to_alert_seconds",
-            "Wall time from a feed message's ingest by the worker to its alert's produce.",
+            "Wall time from a feed message's ingest by the worker to the broker's"
+            " acknowledgement of its alert.",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )

@@ -139,12 +139,11 @@ class AlertSink:
         """
         if not changes:
             return
-        records = [TopicRecord.of(change) for change in changes]
-        for change in changes:
-            self.metrics.alerts.labels(str(change.kind)).inc()
+        acked = await self.publish([TopicRecord.of(change) for change in changes])
+        for record in acked:
+            self.metrics.alerts.labels(record.kind).inc()
             if ingested_at is not None:
                 self.metrics.event_to_alert_seconds.observe(max(0.0, time.time() - ingested_at))
-        acked = await self.publish(records)
         await self.mark_published(acked)
 
     async def mark_published(self, records: Sequence[TopicRecord]) -> None:
