@@ -20,7 +20,9 @@ class MLConfig(BaseModel):
     model_dir: Path | None = None
     version: str = "current"
     batch_size: int = Field(64, ge=1, description="loans per scikit-learn call")
-    batch_within_seconds: float = Field(0.5, gt=0, description="under a backlog, the longest wait to fill a batch (no wait when quiet)")
+    batch_within_seconds: float = Field(
+        0.5, gt=0, description="under a backlog, the longest wait to fill a batch (none when quiet)"
+    )
     anomaly_threshold: float | None = Field(None, ge=0, le=1)
     default_threshold: float | None = Field(None, ge=0, le=1)
     top_features: int = Field(5, ge=1, le=20)
