@@ -7,9 +7,10 @@ credentials (``stream.security``); there is no second Kafka connection to secure
 
 The log is not the record: the first dead letters of each feed in an interval get a WARNING
 line each (ids and a short reason), the rest one summary line per interval counting them by
-reason. A flood of bad records would otherwise be one log line per record, which cost about as
-much as writing the dead letter itself; ``fenghuo_stream_events_total{outcome="dead_lettered"}``
-counts every one and the ``.dlq`` topic keeps every one with its full reason.
+reason. A flood of bad records would otherwise be one log line per record, nearly half of what
+sending its dead letter cost the worker (docs/reliability.md, the flood profile);
+``fenghuo_stream_events_total{outcome="dead_lettered"}`` counts every one and the ``.dlq`` topic
+keeps every one with its full reason.
 """
 
 from __future__ import annotations
