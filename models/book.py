@@ -12,7 +12,8 @@ at that lender or guarantor).
 Keys (``owner`` = lender or guarantor id; ids never contain ``|``)::
 
     owner              {"related": float, "total": float, "closings": int}   the summary
-    owner|p|position   [outstanding, counterparty_id, related (0/1), epoch seconds]   open
+    owner|p|position   [outstanding, counterparty_id, related (0/1), epoch seconds, event id]
+                                                                              open
                        [epoch seconds, closing number]        closed, remembered (see below)
     owner|c|cp         outstanding of one counterparty (only while it has a balance)
     owner|k|n          the position closed with number ≡ n (mod MAX_CLOSED)
@@ -54,7 +55,7 @@ __all__ = [
 MAX_CLOSED = 4096
 #: Loan events after which nothing is owed to the lender any more.
 _CLOSING_LOAN_EVENTS = frozenset({"written_off"})
-_OUT, _CP, _REL, _T = range(4)
+_OUT, _CP, _REL, _T, _EVENT = range(5)
 _CLOSED_T, _CLOSED_N = range(2)
 _CENT = 0.005
 
@@ -64,6 +65,12 @@ class ExposureChange(NamedTuple):
 
     ``applied`` is False when the event is older than what the book already holds for the
     position (an out-of-order event): the book is unchanged and the figures are current.
+    ``repeat`` is True when the book already holds exactly this event's effect (the position at
+    this balance as of this time): a redelivery, typically the replay after a crash of an event
+    whose state had reached the changelog. The book is unchanged either way, and a limit rule
+    does not judge such an event: a repeat's findings were sent before its state was logged, and
+    judging either now would weigh an old event against the totals of events after it (a
+    breach dated before it happened).
     ``related_touched`` says the position is, or was before the event, a related-party one.
     A named tuple, not a dataclass: one is built per event, and tuples are cheap to build.
     """
@@ -77,6 +84,7 @@ class ExposureChange(NamedTuple):
     total: float
     previous_total: float
     applied: bool
+    repeat: bool = False
 
 
 def summary(state: KeyedState, owner: str) -> dict[str, Any]:
@@ -106,6 +114,7 @@ def apply_position(
     *,
     related: bool,
     t: float,
+    event_id: str | None = None,
 ) -> ExposureChange:
     """Set a position's balance as of time ``t`` and update the running sums.
 
@@ -122,7 +131,8 @@ def apply_position(
     before_total: float = totals["total"]
     was_related = bool(old[_REL]) if old is not None else False
     stale = entry is not None and t < (entry[_T] if is_open else entry[_CLOSED_T])
-    if stale:
+    repeat = entry is not None and _holds(entry, is_open, event_id, outstanding, t)
+    if stale or repeat:
         return ExposureChange(
             counterparty,
             before_cp,
@@ -133,11 +143,12 @@ def apply_position(
             before_total,
             before_total,
             applied=False,
+            repeat=repeat,
         )
     if old is not None:
         _add(state, owner, totals, old[_CP], -old[_OUT], bool(old[_REL]))
     if outstanding > _CENT:
-        state.set(pos_key, [outstanding, counterparty, int(related), t])
+        state.set(pos_key, [outstanding, counterparty, int(related), t, event_id])
         _add(state, owner, totals, counterparty, outstanding, related)
     else:
         _close(state, owner, totals, position_id, t)
@@ -155,6 +166,22 @@ def apply_position(
     )
 
 
+def _holds(
+    entry: list[Any], is_open: bool, event_id: str | None, outstanding: float, t: float
+) -> bool:
+    """True when a position entry already is this event's effect: the open position it set (same
+    event id, balance and time), or its closing (same time, nothing outstanding)."""
+    if is_open:
+        return bool(
+            event_id is not None
+            and len(entry) > _EVENT
+            and entry[_EVENT] == event_id
+            and entry[_T] == t
+            and abs(entry[_OUT] - outstanding) < _CENT
+        )
+    return bool(entry[_CLOSED_T] == t and outstanding <= _CENT)
+
+
 def apply_loan(state: KeyedState, loan: Loan) -> ExposureChange:
     """Apply a loan event to its lender's book (position = loan, counterparty = borrower).
 
@@ -170,6 +197,7 @@ def apply_loan(state: KeyedState, loan: Loan) -> ExposureChange:
         outstanding,
         related=loan.related_party,
         t=loan.event_time.timestamp(),
+        event_id=loan.event_id,
     )
 
 
@@ -183,6 +211,7 @@ def apply_guarantee(state: KeyedState, guarantee: Guarantee) -> ExposureChange:
         guarantee.outstanding,
         related=guarantee.debtor_related_party,
         t=guarantee.event_time.timestamp(),
+        event_id=guarantee.event_id,
     )
 
 

@@ -69,7 +69,7 @@ class LenderConcentration(Detector):
     ) -> tuple[KeyedState, list[Finding]]:
         change = apply_loan(state, event)
         record = ctx.registry.get(event.institution_id)
-        if record is None:
+        if record is None or not change.applied:
             return state, []
         lender = event.institution_id
         p = self.params.concentration
@@ -176,7 +176,7 @@ class GuaranteeConcentration(Detector):
             return state, []
         change = apply_guarantee(state, event)
         record = ctx.registry.get(event.guarantor_id)
-        if record is None:
+        if record is None or not change.applied:
             return state, []
         guarantor = event.guarantor_id
         p = self.params.concentration

@@ -31,7 +31,8 @@ class GuaranteeLeverage(Detector):
     Every guarantee the company reports itself changes its total, so each such event while the
     limit is broken produces a finding (one identity per guarantor), and the event that brings
     the total back within the limit produces a ``cleared`` one. Without an institution record
-    the book is kept and nothing is reported.
+    the book is kept and nothing is reported. An event the book already holds (a replay) or one
+    older than it is not judged (``models.book.ExposureChange``).
 
     Parameters (``params.leverage``)
     ----------
@@ -63,7 +64,7 @@ class GuaranteeLeverage(Detector):
             return state, []
         change = apply_guarantee(state, event)
         record = ctx.registry.get(event.guarantor_id)
-        if record is None:
+        if record is None or not change.applied:
             return state, []
         p = self.params.leverage
         small_micro = record.serves_small_micro

@@ -185,3 +185,19 @@ def test_a_book_in_the_old_whole_value_layout_is_split_into_keys_on_first_read()
     assert not apply_position(book, LENDER, "L0", "B2", 9.0, related=False, t=4.0).applied
     assert store.get("lender_book", f"{LENDER}|f|B1") == 1
     assert "book" not in store.get("lender_book", LENDER)
+
+
+def test_an_event_already_in_the_book_is_a_repeat_and_changes_nothing() -> None:
+    book, _ = new_book()
+    first = apply_position(book, LENDER, "L1", "B1", 300.0, related=False, t=1.0, event_id="e1")
+    again = apply_position(book, LENDER, "L1", "B1", 300.0, related=False, t=1.0, event_id="e1")
+    other = apply_position(book, LENDER, "L1", "B1", 300.0, related=False, t=1.0, event_id="e2")
+    assert (first.repeat, again.repeat, again.applied, again.total) == (False, True, False, 300.0)
+    assert (other.repeat, other.applied) == (False, True)
+
+
+def test_a_closing_already_in_the_book_is_a_repeat() -> None:
+    book, _ = new_book()
+    apply_position(book, LENDER, "L1", "B1", 300.0, related=False, t=1.0, event_id="e1")
+    apply_position(book, LENDER, "L1", "B1", 0.0, related=False, t=2.0, event_id="e2")
+    assert apply_position(book, LENDER, "L1", "B1", 0.0, related=False, t=2.0, event_id="e2").repeat

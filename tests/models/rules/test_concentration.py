@@ -68,12 +68,26 @@ def test_missing_institution_record_means_no_limit_check() -> None:
 def test_breach_that_persists_keeps_reporting_the_same_identity() -> None:
     events = [
         loan("L1", outstanding=30e6, principal=30e6),
-        loan("L1", event_type="overdue", outstanding=30e6, principal=30e6, days_past_due=5),
+        loan(
+            "L1",
+            event_id="ev-L1-overdue",
+            event_type="overdue",
+            outstanding=30e6,
+            principal=30e6,
+            days_past_due=5,
+        ),
     ]
     found = run(LenderConcentration(), events, registry(MC))
     assert [(f.category, f.entity_id) for fs in found for f in fs] == [
         (Category.BORROWER_CONCENTRATION, "B1")
     ] * 2
+
+
+def test_a_redelivered_event_already_in_the_book_is_not_judged_again() -> None:
+    """Its findings went out before its state was logged (a replay after a crash)."""
+    first = loan("L1", outstanding=30e6, principal=30e6)
+    found = run(LenderConcentration(), [first, first], registry(MC))
+    assert [len(fs) for fs in found] == [1, 0]
 
 
 def test_repayment_back_under_the_limit_clears_the_finding() -> None:
@@ -117,10 +131,19 @@ def test_out_of_order_older_event_does_not_undo_a_newer_balance() -> None:
             principal=40e6,
             event_time="2026-11-05T10:00:00+08:00",
         ),
-        loan("L1", outstanding=40e6, principal=40e6, event_time="2026-11-02T10:00:00+08:00"),
+        loan(
+            "L1",
+            event_id="ev-L1-origin",
+            outstanding=40e6,
+            principal=40e6,
+            event_time="2026-11-02T10:00:00+08:00",
+        ),
     ]
-    [finding] = last(LenderConcentration(), events, registry(MC))
+    [newer, older] = run(LenderConcentration(), events, registry(MC))
+    [finding] = newer
     assert finding.evidence["borrower_outstanding"] == 30e6
+    # Not judged: against today's book it would date a breach to the older event's time.
+    assert older == []
 
 
 def test_written_off_loan_leaves_the_exposure() -> None:

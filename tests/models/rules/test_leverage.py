@@ -83,3 +83,12 @@ def test_missing_guarantor_record_means_no_check() -> None:
 def test_redelivered_issue_does_not_count_twice() -> None:
     events = [*_book(60e6), *_book(60e6)]
     assert run(GuaranteeLeverage(), events, registry(_guarantor())) == [[], []]
+
+
+def test_a_replay_behind_its_logged_state_raises_nothing_early() -> None:
+    """The crash test's case: the book was logged after G0..G2, the offsets stopped at G0. The
+    replayed G1 must not be judged against a total that already holds G2 (a breach dated
+    before it happened); G2's replay is not judged either, its finding went out before."""
+    book = _book(40e6, 50e6, 20e6)
+    found = run(GuaranteeLeverage(), [*book, *book[1:]], registry(_guarantor()))
+    assert [len(fs) for fs in found] == [0, 0, 1, 0, 0]
