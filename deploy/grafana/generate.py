@@ -211,6 +211,23 @@ PIPELINE: tuple[Panel, ...] = (
         width=16,
         thresholds=((0, "green"), (0.1, "yellow"), (0.25, "red")),
     ),
+    Panel(
+        "Alert changes waiting for the alerts topic",
+        (Target("max by (instance) (fenghuo_alerts_topic_outbox_pending)", "{{instance}}"),),
+        description="Committed alert changes the broker has not acknowledged yet (the topic"
+        " relay's outbox); above 0 for 10 minutes, FenghuoAlertsTopicBacklog fires.",
+    ),
+    Panel(
+        "Recovery repairs (last hour)",
+        (
+            Target(
+                "sum by (table) (increase(fenghuo_stream_state_repairs_total[1h]))", "{{table}}"
+            ),
+            Target("sum(increase(fenghuo_stream_commit_holes_total[1h]))", "commit holes"),
+        ),
+        description="State owners rebuilt from their facts after a recovery (a changelog flush"
+        " cut short by a crash), and partitions read again because their commits were stuck.",
+    ),
 )
 
 RISK: tuple[Panel, ...] = (
