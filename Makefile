@@ -19,6 +19,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

@@ -382,7 +382,7 @@ def _run(
         alerts=_keys(bootstrap, settings.topic("alerts")),
         uncommitted=drained.uncommitted,
         peak_rss_bytes=worker.peak_rss,
-        load=(load_average() or [None])[0],
+        load=next(iter(load_average()), None),
         cpu_seconds=(
             worker.cpu - cpu_at_ready
             if worker.cpu is not None and cpu_at_ready is not None

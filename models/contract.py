@@ -100,7 +100,10 @@ def compiled(name: str) -> Callable[[Any], Any] | None:
                 schema = json.loads(entry.read_text(encoding="utf-8"))
                 by_id[schema["$id"]] = schema
         root = json.loads(files.joinpath(SCHEMA_FILES[name]).read_text(encoding="utf-8"))
-        return fastjsonschema.compile(root, handlers={"https": by_id.__getitem__})  # type: ignore[no-any-return]
+        compiled: Callable[[Any], Any] = fastjsonschema.compile(
+            root, handlers={"https": by_id.__getitem__}
+        )
+        return compiled
     except Exception as exc:  # an unsupported keyword must cost speed, not correctness
         log.warning("contract %s not compiled (%s): using jsonschema alone", name, exc)
         return None
