@@ -19,15 +19,13 @@ import pytest
 import yaml
 
 from stream.admin import delete_topics, list_topics
-from tests.helpers import WaitTimeout, unique_name, wait_for
+from tests.helpers import unique_name, wait_for
 from tests.helpers.prometheus import (
-    START_SECONDS,
     Prometheus,
-    answers,
     free_port,
     running_prometheus,
     stop,
-    tail,
+    wait_until_answers,
     write_config,
 )
 
@@ -93,15 +91,7 @@ def scraped(kafka_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        try:
-            wait_for(
-                lambda: answers(f"{url}/healthz") or worker.poll() is not None,
-                START_SECONDS,
-                interval=0.2,
-            )
-        except WaitTimeout:
-            pytest.fail(f"the worker's /healthz did not answer\n{tail(log)}")
-        assert worker.poll() is None, f"the worker exited\n{tail(log)}"
+        wait_until_answers(f"{url}/healthz", worker, log, "the worker")
         with running_prometheus(write_config(tmp, scrape_config(token_file, port)), tmp) as prom:
             yield Scraped(prom, url, log)
     finally:

@@ -115,6 +115,16 @@ class Prometheus:
         return self.targets()[job]
 
 
+def wait_until_answers(url: str, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    """Wait until ``url`` answers; fail with the log's tail if it does not, or ``process`` exits."""
+    try:
+        wait_for(lambda: answers(url) or process.poll() is not None, START_SECONDS, interval=0.2)
+    except WaitTimeout:
+        pytest.fail(f"{what} did not answer {url} in {START_SECONDS} s\n{tail(log)}")
+    if process.poll() is not None:
+        pytest.fail(f"{what} exited at start\n{tail(log)}")
+
+
 @contextmanager
 def running_prometheus(config: Path, tmp: Path) -> Iterator[Prometheus]:
     """Prometheus with ``config``, ready (``/-/ready``) on a free port, stopped on exit."""
@@ -126,16 +136,7 @@ def running_prometheus(config: Path, tmp: Path) -> Iterator[Prometheus]:
         )
     try:
         prometheus = Prometheus(f"http://127.0.0.1:{port}", log)
-        try:
-            wait_for(
-                lambda: answers(f"{prometheus.url}/-/ready") or process.poll() is not None,
-                START_SECONDS,
-                interval=0.2,
-            )
-        except WaitTimeout:
-            pytest.fail(f"prometheus not ready in {START_SECONDS} s\n{tail(log)}")
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited at start\n{tail(log)}")
+        wait_until_answers(f"{prometheus.url}/-/ready", process, log, "prometheus")
         yield prometheus
     finally:
         stop(process)

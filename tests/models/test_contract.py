@@ -12,21 +12,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from models.contract import SCHEMA_FILES, _registry, inline_refs, validator
+from tests.stream.test_codecs import loan
 
-LOAN: dict[str, Any] = {
-    "event_id": "loan-000001",
-    "event_type": "originated",
-    "event_time": "2026-11-26T10:15:00+08:00",
-    "institution_id": "FJ-MC-0007",
-    "loan_id": "MC7-2026-118204",
-    "borrower_id": "91350500MA2XXXXXX1",
-    "borrower_type": "enterprise",
-    "principal": 3000000,
-    "outstanding": 3000000,
-    "annual_rate": 0.152,
-    "term_days": 180,
-    "days_past_due": 0,
-}
+LOAN: dict[str, Any] = loan()
 INSTITUTION: dict[str, Any] = {
     "event_id": "inst-1",
     "event_time": "2026-11-02T08:00:00+08:00",
