@@ -138,6 +138,9 @@ class AlertChange:
 
     kind: ChangeKind
     alert: Alert
+    #: The CloudEvent already encoded as JSON (the bytes its ``topic_outbox`` row holds), so
+    #: the produce right after the commit sends those bytes without encoding them again.
+    encoded: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def dedup_key(self) -> str:

@@ -211,7 +211,10 @@ class AlertPipeline:
             changes = work(repo, now)
             records = [TopicRecord.of(change) for change in changes]
             record_changes(repo.session, records, now=now, relay_at=now + grace)
-            return changes
+            return [
+                replace(change, encoded=record.value)
+                for change, record in zip(changes, records, strict=True)
+            ]
 
         return queue
 

@@ -42,7 +42,7 @@ class TopicRecord:
     @classmethod
     def of(cls, change: AlertChange) -> TopicRecord:
         alert = change.alert
-        value = orjson.dumps(change.cloudevent()).decode("utf-8")
+        value = change.encoded or orjson.dumps(change.cloudevent()).decode("utf-8")
         return cls(alert.alert_id, alert.revision, change.kind, alert.dedup_key, value)
 
     @property

@@ -61,6 +61,16 @@ def test_each_change_is_queued_with_the_cloudevent_and_key_it_is_produced_with(
     ]
 
 
+def test_the_changes_carry_the_bytes_of_their_rows_so_the_produce_does_not_encode_again(
+    publishing: AlertPipeline, finding: FindingFactory
+) -> None:
+    changes = changes_of(publishing, finding, 2)
+
+    queued = TopicOutbox(publishing.engine).unpublished()
+
+    assert [c.encoded for c in changes] == [r.value for r in queued]
+
+
 def test_a_row_may_be_relayed_only_after_the_grace(
     publishing: AlertPipeline, finding: FindingFactory, clock: Clock
 ) -> None:
