@@ -68,8 +68,12 @@ async def alert_on(ctx: WorkerContext, messages: Sequence[Received]) -> None:
     section = ctx.state.section()
     try:
         failures = await _waves(ctx, wave, section)
-    finally:
-        section.release()  # the waves' composites are in the alert store (or it raised)
+    except Exception:
+        section.release()  # the caller dead-letters the messages: their state may be logged
+        raise
+    # Released once the waves' alerts are in the store; not when the agent is cancelled
+    # mid-wave (the messages are read again, and their state must not be logged first).
+    section.release()
     for received, reasons in failures.values():
         await ctx.dead_letters.send(FINDINGS, received.letter("; ".join(reasons)))
     ok = decoded - len(failures)
