@@ -37,6 +37,7 @@ from stream.admin import delete_topics, list_topics
 from tests.helpers import WaitTimeout, unique_name, wait_for
 from tests.helpers.prometheus import (
     START_SECONDS,
+    Prometheus,
     answers,
     free_port,
     prometheus_command,
@@ -109,12 +110,7 @@ class Stack:
         )
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=5)
-        answer.raise_for_status()
-        body = answer.json()
-        assert body["status"] == "success", body
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
+        return Prometheus(self.prometheus, self.logs["prometheus"]).query(expr)
 
 
 def train_small_model(model_dir: Path) -> None:

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from alerts import StoreConfig
 from alerts.store import current_revision, make_engine, migrate
-from alerts.store.migrate import alembic_config
 from alerts.store.tables import alerts, outbox
+from tests.alerts.store._alembic import downgrade
 from tests.alerts.store._rows import alert_row
 
 SEEN = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -36,13 +35,6 @@ def _row(alert_id: str, revision: int, kind: str, delivered: datetime | None) ->
         "next_attempt_at": SEEN,
         "delivered_at": delivered,
     }
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 @pytest.fixture
@@ -104,7 +96,7 @@ def test_downgrade_drops_the_reminders_and_restores_the_old_key(at_0006: Engine)
     migrate(at_0006, "0007")
     with at_0006.begin() as connection:
         connection.execute(insert(outbox), {**_row("open", 2, "updated", None), "repeat": 1})
-    _downgrade(at_0006, "0006")
+    downgrade(at_0006, "0006")
     assert current_revision(at_0006) == "0006"
     with at_0006.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM outbox")) == 6
@@ -114,7 +106,7 @@ def test_downgrade_drops_the_reminders_and_restores_the_old_key(at_0006: Engine)
 
 def test_downgraded_store_upgrades_again(at_0006: Engine) -> None:
     migrate(at_0006, "0007")
-    _downgrade(at_0006, "0006")
+    downgrade(at_0006, "0006")
     migrate(at_0006, "0007")
     assert current_revision(at_0006) == "0007"
     assert _armed(at_0006) == [("open", 2, SEEN + timedelta(hours=1))]

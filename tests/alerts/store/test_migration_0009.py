@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from alerts import StoreConfig
 from alerts.store import current_revision, make_engine, migrate
-from alerts.store.migrate import alembic_config
 from alerts.store.tables import alerts, topic_outbox
+from tests.alerts.store._alembic import downgrade
 from tests.alerts.store._rows import alert_row
 
 SEEN = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -38,13 +37,6 @@ def _where(index: Any) -> str:
     options = index.get("dialect_options", {})
     where = options.get("postgresql_where", options.get("sqlite_where", ""))
     return str(where).lower().replace("(", "").replace(")", "")
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 @pytest.fixture
@@ -93,7 +85,7 @@ def test_downgrade_drops_the_table_and_keeps_the_alerts(at_0008: Engine) -> None
     with at_0008.begin() as connection:
         connection.execute(insert(topic_outbox), [_row(1, published=SEEN), _row(2)])
 
-    _downgrade(at_0008, "0008")
+    downgrade(at_0008, "0008")
 
     assert current_revision(at_0008) == "0008"
     assert "topic_outbox" not in inspect(at_0008).get_table_names()
@@ -103,7 +95,7 @@ def test_downgrade_drops_the_table_and_keeps_the_alerts(at_0008: Engine) -> None
 
 def test_downgraded_store_upgrades_again(at_0008: Engine) -> None:
     migrate(at_0008, "0009")
-    _downgrade(at_0008, "0008")
+    downgrade(at_0008, "0008")
 
     migrate(at_0008, "0009")
 
