@@ -22,9 +22,11 @@ from models.ml.drift import DriftMonitor
 from models.ml.serving import build_drift_monitor, build_ml_detectors, load_configured_bundle
 from models.rules_file import load_rules
 from stream.agents import MODULES, AlertSink, WorkerContext
+from stream.changelog import ChangelogQueue
 from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
+from stream.outlets import Outlets
 from stream.settings import WorkerSettings, resolve
 from stream.tables import (
     ChangelogFlush,
@@ -139,11 +141,12 @@ def create_app(
     # The state flush at each commit queues one record per changed key; Faust holds back all
     # consumption while more than 100 are queued, which turned every commit into a stall.
     app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
-    drain_before_commits(app.producer.buffer)
     topics = declare_topics(app, settings)
+    outlets = Outlets.of(topics)
     registry = metrics_registry or CollectorRegistry()
     metrics = StreamMetrics(registry)
     state = StateTables(declare_state_tables(app, table_partitions(engine, settings)))
+    drain_before_commits(app.producer, state.changelog)
     app.sensors.add(ChangelogFlush(state))
     ctx = WorkerContext(
         app=app,
@@ -152,9 +155,10 @@ def create_app(
         topics=topics,
         state=state,
         registry=TableRegistry(declare_registry_table(app)),
-        dead_letters=DeadLetterWriter(topics.dead_letters, metrics),
+        outlets=outlets,
+        dead_letters=DeadLetterWriter(outlets.dead_letters, metrics),
         metrics=metrics,
-        alerts=AlertSink(settings.alerts, topics.alerts, metrics, AlertMetrics(registry)),
+        alerts=AlertSink(settings.alerts, outlets.alerts, metrics, AlertMetrics(registry)),
         recent=RecentIds(settings.input.recent_ids_per_partition),
         drift=monitor,
     )
@@ -170,15 +174,17 @@ def create_app(
     return app
 
 
-def drain_before_commits(buffer: Any) -> None:
-    """Make the producer buffer's ``flush`` wait until every queued message is handed on.
+def drain_before_commits(producer: Any, changelog: ChangelogQueue) -> None:
+    """Make the producer's ``flush`` first hand on every queued state record and message.
 
-    Faust flushes the producer before committing offsets, but its buffer flush returns as soon
-    as 0.1 s pass without a send, and its size leaves out the message being sent; under load
-    the state records the commit hook just queued (``ChangelogFlush``) could still be waiting
-    when the offsets were committed, and a ``kill -9`` then lost state the committed offsets
-    stood for. Call before the app starts (the buffer's sender task binds its send once).
+    Faust flushes the producer before committing offsets: its buffer, then aiokafka. The state
+    records the commit hook just queued (``ChangelogFlush``) wait in ``changelog``: they are
+    drained first. And the buffer's own flush returns as soon as 0.1 s pass without a send,
+    its size leaving out the message being sent: it now waits for both, or under load a
+    ``kill -9`` lost state the committed offsets stood for. Call before the app starts (the
+    buffer's sender task binds its send once).
     """
+    buffer = producer.buffer
     flush_atmost, send_pending = buffer.flush_atmost, buffer._send_pending
     sending = 0
     idle = asyncio.Event()
@@ -193,6 +199,7 @@ def drain_before_commits(buffer: Any) -> None:
             idle.set()
 
     async def flush() -> None:
+        await changelog.drain(producer)
         while buffer.size or sending:
             if buffer.size:
                 await flush_atmost(None)

@@ -23,10 +23,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from faust.types import TopicT
-
 from stream.codecs import DeadLetter
 from stream.metrics import StreamMetrics
+from stream.outlets import Outlet
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +162,8 @@ class DeadLetterWriter:
 
     Parameters
     ----------
-    topics : mapping of feed name to Faust topic
-        The ``<feed>.dlq`` topic of each feed (raw key and value serializers).
+    topics : mapping of feed name to outlet
+        The ``<feed>.dlq`` topic of each feed.
     metrics : StreamMetrics
         ``fenghuo_stream_events_total{outcome="dead_lettered"}`` is counted here.
     log : DeadLetterLog, optional
@@ -174,7 +173,7 @@ class DeadLetterWriter:
 
     def __init__(
         self,
-        topics: Mapping[str, TopicT],
+        topics: Mapping[str, Outlet],
         metrics: StreamMetrics,
         log: DeadLetterLog | None = None,
     ) -> None:

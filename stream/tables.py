@@ -3,16 +3,16 @@
 Each detector namespace gets one ``app.Table`` (JSON keys and values, changelog topic
 ``<app id>-state-<namespace>-changelog``) so its state survives restarts and rebalances.
 
-Writes are applied at once and reach the changelog write-behind: a key changed many times
-within a second is logged once, with its latest value, by the ``flush_state`` timer; what is
-still unlogged when an offset commit starts is queued then (``ChangelogFlush``), and Faust
-flushes the producer before it commits, so a committed offset never runs ahead of the state it
-produced. That keeps the changelog to one record per hot key per commit instead of one per
-event. Keyed detectors (a lender's book, the guarantee graph) write small sub-keys, so only
-the keys an event touched are logged, never a whole book; a deleted key is logged as a
-tombstone (a null value, which compaction removes and recovery deletes). Each key goes to the
-changelog partition of the message that changed it, set explicitly: micro-batches mix
-partitions, and Faust's implicit "current event" would put them all on the last one's.
+Writes are applied at once and reach the changelog write-behind: a key changed many times within a
+second is logged once, with its latest value, by the ``flush_state`` timer; what is still unlogged
+when an offset commit starts is queued then (``ChangelogFlush``), and the commit drains that queue
+and flushes the producer before it commits (``stream.changelog``), so a committed offset never runs
+ahead of the state it produced. That keeps the changelog to one record per hot key per commit
+instead of one per event. Keyed detectors (a lender's book, the guarantee graph) write small
+sub-keys, so only the keys an event touched are logged, never a whole book; a deleted key is logged
+as a tombstone (a null value, which compaction removes and recovery deletes). Each key goes to the
+changelog partition of the message that changed it, set explicitly: micro-batches mix partitions,
+and Faust's implicit "current event" would put them all on the last one's.
 The registry is a ``GlobalTable``: every worker sees every institution, whichever partition of
 ``institutions`` it consumes.
 """
@@ -30,14 +30,13 @@ from faust.types import TableT
 from models import Institution, InvalidEvent, parse_event
 from models.events import parse_time
 from models.state import SEP, StateRepair
+from stream.changelog import ChangelogQueue, ChangelogRecord
 
 REGISTRY_TABLE = "institution-registry"
-#: A key the changelog is owed: (table, partition, key, value, value already encoded).
-Owed = tuple[TableT[str, Any], int, str, Any, bool]
+#: A key the changelog is owed: (namespace, partition, key, value, value already encoded).
+Owed = tuple[str, int, str, Any, bool]
 #: Rebuilds a namespace's derived keys from its facts (``models.detector.Detector.repair``).
 Repair = Callable[[Iterable[tuple[str, Any]]], list[StateRepair]]
-#: Serializer that leaves a None value as a Kafka null: the changelog tombstone of a deleted key.
-TOMBSTONE = "raw"
 
 
 def state_table_name(namespace: str) -> str:
@@ -63,6 +62,12 @@ def declare_registry_table(app: faust.App) -> TableT[str, Any]:
         recovery_buffer_size=1,
         help="latest record per institution",
     )
+
+
+def changelog_key(key: str) -> bytes:
+    """A state key as Faust writes it to a changelog (its JSON string, by orjson as Faust's
+    ``json`` codec does), so records written here and by Faust compact and recover alike."""
+    return orjson.dumps(key)
 
 
 def _write(table: TableT[str, Any], partition: int, key: str, value: Any) -> None:
@@ -105,8 +110,13 @@ class StateTables:
     tables : mapping of namespace to table
     """
 
-    def __init__(self, tables: Mapping[str, TableT[str, Any]]) -> None:
+    def __init__(
+        self, tables: Mapping[str, TableT[str, Any]], changelog: ChangelogQueue | None = None
+    ) -> None:
         self.tables = dict(tables)
+        #: Records taken for the changelogs, until a flush or a commit hands them on.
+        self.changelog = changelog if changelog is not None else ChangelogQueue()
+        self._topics = {ns: t.changelog_topic.get_topic_name() for ns, t in self.tables.items()}
         self._dirty: dict[tuple[str, str], int] = {}
         self._released: dict[tuple[str, str], tuple[int, bytes | None]] = {}
 
@@ -148,18 +158,18 @@ class StateTables:
         return found | self._dirty
 
     def _take(self) -> list[Owed]:
-        """What the changelog is owed: (table, partition, key, value, encoded) per key."""
+        """What the changelog is owed: (namespace, partition, key, value, encoded) per key."""
         released = [self._pop_released(key) for key in list(self._released)]
         return released + self._take_dirty()
 
     def _pop_released(self, key: tuple[str, str]) -> Owed:
         partition, encoded = self._released.pop(key)
-        return (self.tables[key[0]], partition, key[1], encoded, True)
+        return (key[0], partition, key[1], encoded, True)
 
     def _take_dirty(self) -> list[Owed]:
         dirty, self._dirty = self._dirty, {}
         return [
-            (self.tables[ns], partition, key, self.tables[ns].data.get(key), False)
+            (ns, partition, key, self.tables[ns].data.get(key), False)
             for (ns, key), partition in dirty.items()
         ]
 
@@ -188,37 +198,44 @@ class StateTables:
             done.append(fix)
         return done
 
-    @staticmethod
-    def _queue(owed: list[Owed]) -> int:
-        """Hand the owed records to the producer's buffer (``send_soon``: no await)."""
-        for table, partition, key, value, encoded in owed:
-            serializer = TOMBSTONE if value is None or encoded else None
-            table.send_changelog(partition, key, value, value_serializer=serializer)
+    def _queue(self, owed: list[Owed]) -> int:
+        """Queue the owed records on ``changelog`` (no await), keys and values encoded."""
+        for namespace, partition, key, value, encoded in owed:
+            if value is not None and not encoded:
+                value = orjson.dumps(value)
+            record = ChangelogRecord(self._topics[namespace], partition, changelog_key(key), value)
+            self.changelog.put(record)
         return len(owed)
 
     def flush(self) -> int:
-        """Queue every owed key on its changelog; returns how many.
+        """Queue every owed key for its changelog; returns how many.
 
-        Synchronous, so it can run in a commit hook: Faust flushes the producer (and so these
-        records) before it commits the offsets.
+        Synchronous, so it can run in a commit hook: the commit drains the queue and flushes
+        the producer (``stream.app.drain_before_commits``) before it commits the offsets.
         """
         return self._queue(self._take())
 
-    async def flush_async(self, producer: Any = None) -> int:
-        """Log the owed keys; run often by a timer, so the commit hook finds little left.
+    async def flush_async(self, producer: Any) -> int:
+        """Log the owed keys through ``producer``; run often by a timer, so the commit hook
+        finds little left. Returns how many were queued.
 
-        With ``producer``, what it already holds (the findings of the released changes) is
-        delivered first, and only snapshots released before that and not released again since
-        are logged now; newer ones wait for the next flush. Keys are queued with no await
-        between taking and queueing them, so a commit starting meanwhile never finds a key
-        taken but not queued (it would commit offsets ahead of their state).
+        What the producer already holds (the findings of the released changes) is delivered
+        first, and only snapshots released before that and not released again since are
+        logged now; newer ones wait for the next flush. Keys are queued with no await between
+        taking and queueing them, so a commit starting meanwhile never finds a key taken but
+        not queued (it would commit offsets ahead of their state).
         """
-        if producer is None or not self._released:
-            return self.flush()
-        ready = dict(self._released)
-        await producer.flush()
-        owed = [self._pop_released(k) for k, snap in ready.items() if self._released.get(k) is snap]
-        return self._queue(owed + self._take_dirty())
+        if self._released:
+            ready = dict(self._released)
+            await producer.flush()
+            owed = [
+                self._pop_released(k) for k, snap in ready.items() if self._released.get(k) is snap
+            ]
+            queued = self._queue(owed + self._take_dirty())
+        else:
+            queued = self.flush()
+        await self.changelog.drain(producer)
+        return queued
 
 
 class TableStateStore:

@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from faust.types import TopicT
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -29,6 +28,7 @@ from alerts import AlertChange, AlertMetrics, AlertPipeline, AlertsConfig
 from alerts.store import TopicOutbox, TopicRecord
 from models import Finding
 from stream.metrics import StreamMetrics
+from stream.outlets import Outlet
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class AlertSink:
     def __init__(
         self,
         config: AlertsConfig,
-        topic: TopicT,
+        topic: Outlet,
         metrics: StreamMetrics,
         alert_metrics: AlertMetrics | None = None,
     ) -> None:

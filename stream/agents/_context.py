@@ -20,6 +20,7 @@ from stream.agents._alerting import AlertSink
 from stream.codecs import RecentIds
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
+from stream.outlets import Outlets
 from stream.settings import WorkerSettings
 from stream.tables import StateSection, StateTables, TableRegistry, TableStateStore
 from stream.topics import Topics
@@ -40,6 +41,7 @@ class WorkerContext:
     settings: WorkerSettings
     engine: RiskEngine
     topics: Topics
+    outlets: Outlets
     state: StateTables
     registry: TableRegistry
     dead_letters: DeadLetterWriter

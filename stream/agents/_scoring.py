@@ -113,7 +113,7 @@ async def emit(
 
 
 async def send_finding(ctx: WorkerContext, finding: Finding, ingested: float) -> None:
-    await ctx.topics.findings.send(
+    await ctx.outlets.findings.send(
         key=(finding.institution_id or "-").encode("utf-8"),
         value=orjson.dumps(finding.to_dict()),
         headers=[(INGESTED_AT, repr(ingested).encode())],

@@ -18,7 +18,7 @@ from stream.agents._scoring import Received, score_many
 def register(app: faust.App, ctx: WorkerContext) -> None:
     async def forward(event: FeedEvent, received: Received) -> None:
         assert isinstance(event, Guarantee)
-        await ctx.topics.guarantee_network.send(
+        await ctx.outlets.guarantee_network.send(
             key=event.guarantor_id.encode("utf-8"),
             value=received.raw,
             headers=received.headers(),

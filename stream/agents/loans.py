@@ -19,7 +19,7 @@ from stream.agents._scoring import Received, score_many
 def register(app: faust.App, ctx: WorkerContext) -> None:
     async def forward(event: FeedEvent, received: Received) -> None:
         assert isinstance(event, Loan)
-        await ctx.topics.loans_by_borrower.send(
+        await ctx.outlets.loans_by_borrower.send(
             key=event.borrower_id.encode("utf-8"),
             value=received.raw,
             headers=received.headers(),

@@ -1,7 +1,8 @@
-"""The producer buffer's flush, run before every offset commit, returns only once it is empty.
+"""The producer's flush, run before every offset commit, returns only once the changelog queue
+and the producer buffer are both empty.
 
 Faust's own ``ProducerBuffer.flush`` gives up after 0.1 s without a send, so offsets could be
-committed while the state records of the commit hook were still waiting in the buffer.
+committed while records queued by the commit hook were still waiting in the buffer.
 """
 
 from __future__ import annotations
@@ -15,17 +16,37 @@ import faust
 from faust.transport.producer import ProducerBuffer
 
 from stream.app import drain_before_commits
+from stream.changelog import ChangelogQueue, ChangelogRecord
 from tests.helpers import unique_name
 
 #: Longer than the 0.1 s Faust's flush waits for one send.
 SLOW_SEND_SECONDS = 0.15
 
 
-async def flushed(*, drain: bool) -> tuple[int, list[int]]:
+class RecordingProducer:
+    """Stands for Faust's transport producer: records what ``send`` was handed, in order."""
+
+    def __init__(self, buffer: ProducerBuffer) -> None:
+        self.buffer = buffer
+        self.sent: list[tuple[str, int | None, bytes | None]] = []
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   partition: int | None, timestamp: float | None,
+                   headers: Any) -> asyncio.Future[None]:  # fmt: skip
+        self.sent.append((topic, partition, key))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+
+async def flushed(
+    *, drain: bool, changelog: ChangelogQueue | None = None
+) -> tuple[int, list[int], RecordingProducer]:
     """Queue three messages on a buffer whose sends are slow; flush; what is left, and sent."""
     app = faust.App(unique_name("drain-test"), broker="kafka://127.0.0.1:9")
     buffer = ProducerBuffer(loop=asyncio.get_running_loop())
     buffer.app = app
+    producer = RecordingProducer(buffer)
     sent: list[int] = []
 
     async def send_slowly(fut: Any) -> None:
@@ -34,13 +55,13 @@ async def flushed(*, drain: bool) -> tuple[int, list[int]]:
 
     buffer._send_pending = send_slowly  # type: ignore[method-assign]
     if drain:
-        drain_before_commits(buffer)
+        drain_before_commits(producer, changelog or ChangelogQueue())
     await buffer.start()
     try:
         for n in range(3):
             buffer.put(SimpleNamespace(n=n))  # type: ignore[arg-type]
         await buffer.flush()
-        return buffer.size, list(sent)
+        return buffer.size, list(sent), producer
     finally:
         with contextlib.suppress(RuntimeError):  # Faust's: "Cannot flush" what is left
             await buffer.stop()
@@ -48,11 +69,21 @@ async def flushed(*, drain: bool) -> tuple[int, list[int]]:
 
 def test_fausts_own_flush_returns_with_messages_still_queued() -> None:
     """The reason for the fix: without it the flush leaves messages behind."""
-    left, _ = asyncio.run(flushed(drain=False))
+    left, _, _ = asyncio.run(flushed(drain=False))
     assert left > 0
 
 
 def test_the_drained_flush_leaves_nothing_queued() -> None:
-    left, sent = asyncio.run(flushed(drain=True))
+    left, sent, _ = asyncio.run(flushed(drain=True))
     assert left == 0
     assert sent == [0, 1, 2]  # the last one too, though it had left the queue for its send
+
+
+def test_the_flush_hands_on_the_queued_state_records_in_order_first() -> None:
+    changelog = ChangelogQueue()
+    for n in range(3):
+        changelog.put(ChangelogRecord("book-changelog", n % 2, f"k{n}".encode(), b"1"))
+    left, sent, producer = asyncio.run(flushed(drain=True, changelog=changelog))
+    assert (left, len(changelog), sent) == (0, 0, [0, 1, 2])
+    assert producer.sent == [("book-changelog", 0, b"k0"), ("book-changelog", 1, b"k1"),
+                             ("book-changelog", 0, b"k2")]  # fmt: skip

@@ -96,11 +96,13 @@ def build_worker(
     ctx: WorkerContext = app.fenghuo  # type: ignore[attr-defined]
     findings, alerts, rekeyed, network = (RecordingTopic() for _ in range(4))
     dead_letters = {source: RecordingTopic() for source in DEAD_LETTER_SOURCES}
-    ctx.topics = dataclasses.replace(
-        ctx.topics,
-        findings=findings,
-        loans_by_borrower=rekeyed,
-        guarantee_network=network,
+    ctx.outlets = dataclasses.replace(
+        ctx.outlets,
+        findings=findings,  # type: ignore[arg-type]
+        loans_by_borrower=rekeyed,  # type: ignore[arg-type]
+        guarantee_network=network,  # type: ignore[arg-type]
+        alerts=alerts,  # type: ignore[arg-type]
+        dead_letters=dead_letters,
     )
     ctx.dead_letters = DeadLetterWriter(dead_letters, ctx.metrics)  # type: ignore[arg-type]
     ctx.alerts.topic = alerts  # type: ignore[assignment]

@@ -138,8 +138,8 @@ def test_a_resent_loan_is_scored_once_and_counted_as_duplicate(
 
 def test_an_error_outside_the_detectors_dead_letters_the_loan(make_worker: WorkerFactory) -> None:
     worker = make_worker([UsuriousRate()])
-    worker.ctx.topics = dataclasses.replace(
-        worker.ctx.topics, findings=RecordingTopic(OSError("disk full"))
+    worker.ctx.outlets = dataclasses.replace(
+        worker.ctx.outlets, findings=RecordingTopic(OSError("disk full"))
     )
 
     feed(worker, (LENDER.encode(), orjson.dumps(loan())))

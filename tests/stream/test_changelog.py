@@ -1,0 +1,75 @@
+"""The changelog queue hands records to the producer in the order they were queued, one drainer
+at a time, and keeps what the producer did not take."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from stream.changelog import ChangelogQueue, ChangelogRecord
+
+
+class Producer:
+    """Records each ``send``; ``stall_on`` makes that key's send wait a turn (a full batch in
+    aiokafka), ``fail_on`` makes it raise (a stopped producer)."""
+
+    def __init__(self, stall_on: bytes | None = None, fail_on: bytes | None = None) -> None:
+        self.sent: list[tuple[bytes, bytes | None]] = []
+        self.stall_on = stall_on
+        self.fail_on = fail_on
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
+                   timestamp: Any, headers: Any) -> asyncio.Future[None]:  # fmt: skip
+        if key == self.fail_on:
+            raise RuntimeError("producer stopped")
+        if key == self.stall_on:
+            self.stall_on = None
+            await asyncio.sleep(0.01)
+        self.sent.append((key, value))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+
+def record(key: str, value: bytes | None = b"1") -> ChangelogRecord:
+    return ChangelogRecord("book-changelog", 0, key.encode(), value)
+
+
+def test_records_go_in_queue_order_and_leave_the_queue() -> None:
+    queue, producer = ChangelogQueue(), Producer()
+    for key in ("a", "b", "a"):
+        queue.put(record(key))
+    assert asyncio.run(queue.drain(producer)) == 3
+    assert [key for key, _ in producer.sent] == [b"a", b"b", b"a"]
+    assert len(queue) == 0
+
+
+def test_two_drainers_never_swap_two_values_of_one_key() -> None:
+    """The commit's drain starting while the timer's waits on a full batch takes its turn."""
+    queue, producer = ChangelogQueue(), Producer(stall_on=b"k1")
+
+    async def both() -> None:
+        queue.put(record("k1", b"old"))
+        timer = asyncio.ensure_future(queue.drain(producer))
+        await asyncio.sleep(0)  # the timer's drain is now waiting inside the stalled send
+        queue.put(record("k2"))
+        queue.put(record("k1", b"new"))
+        await asyncio.gather(timer, queue.drain(producer))
+
+    asyncio.run(both())
+    assert producer.sent == [(b"k1", b"old"), (b"k2", b"1"), (b"k1", b"new")]
+
+
+def test_a_record_the_producer_refused_stays_queued_with_those_after_it() -> None:
+    queue, producer = ChangelogQueue(), Producer(fail_on=b"b")
+    for key in ("a", "b", "c"):
+        queue.put(record(key))
+    with pytest.raises(RuntimeError):
+        asyncio.run(queue.drain(producer))
+    assert [key for key, _ in producer.sent] == [b"a"]
+    assert len(queue) == 2
+    producer.fail_on = None
+    assert asyncio.run(queue.drain(producer)) == 2
+    assert [key for key, _ in producer.sent] == [b"a", b"b", b"c"]
