@@ -24,7 +24,7 @@ def worker(ensure_topics: bool) -> None:
     environment variables; the effective configuration is logged at start with secrets masked.
     """
     import faust
-    from prometheus_client import CollectorRegistry
+    from prometheus_client import CollectorRegistry, disable_created_metrics
 
     from stream.admin import ensure_topics as ensure
     from stream.app import create_app
@@ -34,6 +34,9 @@ def worker(ensure_topics: bool) -> None:
 
     settings = WorkerSettings()
     log.info("worker configuration: %s", settings.masked())
+    # No ``_created`` twin per counter and histogram: half the exposition's lines, which no
+    # rule or panel reads (30 ms of the worker's loop a scrape, half of it on these).
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry()
     _use_uvloop()
     loop = asyncio.new_event_loop()
