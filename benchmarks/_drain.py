@@ -101,8 +101,12 @@ def wait_drained(
             if settled or stuck:
                 lag = group_lag(bootstrap, group, topics)
                 if lag == 0 or quiet >= STALL_SECONDS:
+                    # The workers' own clock of their last message, not this poll's (up to
+                    # POLL_SECONDS late): same machine, same clock.
+                    ended = max((s.last_processed for s in scrapes), default=0.0) or last
+                    feeds_end = min(feeds_done, ended) if feeds_done else ended
                     return Drained(
-                        first, feeds_done or last, last, total, consumed, scrape, uncommitted=lag
+                        first, feeds_end, ended, total, consumed, scrape, uncommitted=lag
                     )
         time.sleep(POLL_SECONDS)
     raise TimeoutError(

@@ -36,6 +36,8 @@ class Scrape:
     #: Feed messages the first stage consumed, by any outcome.
     consumed: float
     latency_buckets: dict[float, float] = field(default_factory=dict)
+    #: When any stage last finished a message, by the worker's clock (0: none yet).
+    last_processed: float = 0.0
 
 
 def scrape(port: int) -> Scrape | None:
@@ -45,7 +47,7 @@ def scrape(port: int) -> Scrape | None:
             text = answer.read().decode()
     except OSError:
         return None
-    processed = consumed = 0.0
+    processed = consumed = last = 0.0
     buckets: dict[float, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -56,7 +58,9 @@ def scrape(port: int) -> Scrape | None:
                     consumed += sample.value
             elif sample.name == "fenghuo_stream_event_to_alert_seconds_bucket":
                 buckets[float(sample.labels["le"])] = sample.value
-    return Scrape(time.time(), processed, consumed, buckets)
+            elif sample.name == "fenghuo_stream_last_processed_timestamp_seconds":
+                last = max(last, sample.value)
+    return Scrape(time.time(), processed, consumed, buckets, last)
 
 
 @dataclass

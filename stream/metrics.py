@@ -48,6 +48,12 @@ class StreamMetrics:
             ["feed"],
             registry=registry,
         )
+        self.last_processed = Gauge(
+            "fenghuo_stream_last_processed_timestamp_seconds",
+            "When the stage last finished a message (Unix time): with lag, a stalled stage.",
+            ["feed"],
+            registry=registry,
+        )
         self.scoring_seconds = Histogram(
             "fenghuo_stream_scoring_seconds",
             "Time the detectors take on one call (an event, or an ML micro-batch), by stage.",

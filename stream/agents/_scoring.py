@@ -243,6 +243,7 @@ def observe_batch(ctx: WorkerContext, stage: str, size: int, started: float) -> 
         histogram = ctx.metrics.processing_seconds.labels(stage)
         for _ in range(size):
             histogram.observe(per_message)
+        ctx.metrics.last_processed.labels(stage).set(time.time())
 
 
 def failure_reason(exc: Exception) -> str:

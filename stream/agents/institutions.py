@@ -39,6 +39,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                 ctx.metrics.processing_seconds.labels(str(Feed.INSTITUTIONS)).observe(
                     time.perf_counter() - started
                 )
+                ctx.metrics.last_processed.labels(str(Feed.INSTITUTIONS)).set(time.time())
 
 
 async def _track(ctx: WorkerContext, record: Institution, received: Received) -> None:
