@@ -45,6 +45,15 @@ def render_table(results: dict[str, Any]) -> str:
              f">= 15,000 {met('events_per_second')}", load),
             ("ratio to ceiling", _fmt(t["ratio_to_ceiling"]), f">= 0.5 {met('ratio_to_ceiling')}",
              load),
+        ]  # fmt: skip
+        if "framework_floor" in t:
+            rows += [
+                ("Faust agents doing nothing (floor)",
+                 _fmt(t["framework_floor"]["events_per_second"], " ev/s"), "",
+                 _fmt(t["framework_floor"]["load_average"][0])),
+                ("ratio to floor", _fmt(t["ratio_to_floor"]), "", load),
+            ]  # fmt: skip
+        rows += [
             ("worker peak RSS", _mib(t["worker"]["peak_rss_bytes"]), "", load),
         ]  # fmt: skip
     for name in ("profile", "latency", "scaling", "memory_at_scale"):

@@ -15,7 +15,9 @@ from fenghuo.cli import main
 pytestmark = pytest.mark.kafka
 
 
-def test_bench_writes_the_ceiling_and_the_worker_rate(kafka_broker: str, tmp_path: Path) -> None:
+def test_bench_writes_the_ceiling_the_floor_and_the_worker_rate(
+    kafka_broker: str, tmp_path: Path
+) -> None:
     out = tmp_path / "results.json"
     args = ["bench", "-n", "400", "--no-latency", "--no-scale", "--no-scaling", "--core", "-1",
             "--bootstrap", kafka_broker, "--out", str(out)]  # fmt: skip
@@ -24,7 +26,15 @@ def test_bench_writes_the_ceiling_and_the_worker_rate(kafka_broker: str, tmp_pat
     doc = json.loads(out.read_text())
     throughput = doc["throughput"]
     assert throughput["ceiling"]["events"] == throughput["events"]
+    floor = throughput["framework_floor"]
+    assert floor["events"] == throughput["events"]
+    assert floor["events_per_second"] > 0 and floor["cpu_seconds"] > 0
+    assert throughput["ratio_to_floor"] == pytest.approx(
+        throughput["worker"]["events_per_second"] / floor["events_per_second"], abs=1e-3
+    )
     assert throughput["worker"]["events_per_second"] > 0
     assert throughput["worker"]["peak_rss_bytes"] > 0
     assert set(doc["machine"]) >= {"cpu_model", "cores", "python", "kafka_version"}
     assert "one worker, sustained" in result.output
+    assert "Faust agents doing nothing (floor)" in result.output
+    assert doc["verdict"]["events_per_second"]["framework_floor"] == floor["events_per_second"]

@@ -1,0 +1,120 @@
+"""The framework floor: a Faust app whose agents read the feed topics and do nothing else.
+
+The worker runs on faust-streaming; this measures what Faust's own per-message path (fetch,
+``Message`` and ``Event`` objects, the stream, the acks, the worker's batching) allows one core
+before a single event is decoded or scored, so the worker's rate can be read against it as well
+as against the bare consumer. Run as a child process (``python -m benchmarks._floor``), pinned
+like the worker; it prints one JSON line: events read, seconds from the first event to the
+last, the rate, and the CPU seconds the process spent meanwhile. Same transport settings as the
+worker (``stream.app``): TLS/SASL from ``[kafka]``, uvloop, an in-memory store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.types import StreamT
+
+from stream.agents._batching import arrived
+from stream.security import faust_credentials
+from stream.settings import WorkerSettings
+
+#: Give up when nothing new arrives for this long (the topics hold fewer records than asked).
+IDLE_SECONDS = 30.0
+
+
+@dataclass
+class Tally:
+    """Events read so far and when; the process exits once ``expected`` are read."""
+
+    expected: int
+    read: int = 0
+    first: float = 0.0
+    last: float = 0.0
+    cpu_at_first: float = 0.0
+
+    def add(self, count: int) -> None:
+        now = time.monotonic()
+        if not self.read:
+            self.first, self.cpu_at_first = now, time.process_time()
+        self.read += count
+        self.last = now
+
+    def result(self) -> dict[str, Any]:
+        seconds = self.last - self.first
+        return {
+            "events": self.read,
+            "seconds": round(seconds, 3),
+            "events_per_second": round(self.read / seconds, 1) if seconds > 0 else None,
+            "cpu_seconds": round(time.process_time() - self.cpu_at_first, 2),
+        }
+
+
+def floor_app(bootstrap: str, topics: list[str], tally: Tally, datadir: str) -> faust.App:
+    """A Faust app with one agent per topic that batches and acks events like the worker."""
+    settings = WorkerSettings()
+    app = faust.App(
+        f"fenghuo-bench-floor-{uuid.uuid4().hex[:8]}",
+        broker=f"kafka://{bootstrap}",
+        broker_credentials=faust_credentials(settings.kafka),
+        datadir=datadir,
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        consumer_auto_offset_reset="earliest",
+    )
+    for name in topics:
+        topic = app.topic(name, key_serializer="raw", value_serializer="raw")
+
+        async def read(stream: StreamT[bytes]) -> None:
+            async for batch in arrived(stream):
+                tally.add(len(batch))
+
+        app.agent(topic, name=f"floor-{name}", concurrency=1)(read)
+    return app
+
+
+async def _finish(tally: Tally) -> None:
+    seen, idle_since = -1, time.monotonic()
+    while tally.read < tally.expected and time.monotonic() - idle_since < IDLE_SECONDS:
+        if tally.read != seen:
+            seen, idle_since = tally.read, time.monotonic()
+        await asyncio.sleep(0.1)
+    sys.stdout.write(json.dumps(tally.result()) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # the figure is out: no need to wait for Faust's orderly shutdown
+
+
+def main(argv: list[str]) -> None:
+    bootstrap, expected, *topics = argv
+    tally = Tally(int(expected))
+    with tempfile.TemporaryDirectory(prefix="fenghuo-floor-") as datadir:
+        app = floor_app(bootstrap, topics, tally, datadir)
+        worker = faust.Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False)
+
+        @app.task
+        async def finish() -> None:
+            await _finish(tally)
+
+        worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    main(sys.argv[1:])
