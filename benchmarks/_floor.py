@@ -55,7 +55,7 @@ class Tally:
             "events": self.read,
             "seconds": round(seconds, 3),
             "events_per_second": round(self.read / seconds, 1) if seconds > 0 else None,
-            "cpu_seconds": round(time.process_time() - self.cpu_at_first, 2),
+            "cpu_seconds": round(time.process_time() - self.cpu_at_first, 2) if self.read else None,
         }
 
 
@@ -91,7 +91,8 @@ async def _finish(tally: Tally) -> None:
         if tally.read != seen:
             seen, idle_since = tally.read, time.monotonic()
         await asyncio.sleep(0.1)
-    sys.stdout.write(json.dumps(tally.result()) + "\n")
+    # On a line of its own: Faust's worker writes terminal control codes to stdout.
+    sys.stdout.write("\n" + json.dumps(tally.result()) + "\n")
     sys.stdout.flush()
     os._exit(0)  # the figure is out: no need to wait for Faust's orderly shutdown
 
