@@ -85,6 +85,8 @@ class FloodConfig:
     core: int | None = 1
     bootstrap: str | None = None
     timeout: float = 900.0
+    #: The hostile kinds the flood takes in turn (all by default; one, to see what it costs).
+    kinds: tuple[str, ...] = HOSTILE_KINDS
 
 
 @dataclass(frozen=True)
@@ -262,14 +264,15 @@ def _order(rounds: int) -> list[str]:
 
 def _measure(config: FloodConfig, bootstrap: str, version: str, tmp: Path) -> dict[str, Any]:
     records = list(Simulation(SimulatorConfig(seed=config.seed, events=config.events)).records())
-    mixed = list(flood(records, config.hostile_per_good, random.Random(f"{config.seed}:flood")))
+    rng = random.Random(f"{config.seed}:flood")
+    mixed = list(flood(records, config.hostile_per_good, rng, kinds=config.kinds))
     good = [produced for produced, is_good in mixed if is_good]
     inputs = {"baseline": good, "flood": [produced for produced, _ in mixed], "warmup": good}
     hostile = len(mixed) - len(good)
     results: dict[str, Any] = {
         "machine": machine(version),
         "config": {**asdict(config), "bootstrap": None if config.bootstrap is None else "given"},
-        "hostile_kinds": list(HOSTILE_KINDS),
+        "hostile_kinds": list(config.kinds),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "good_events": len(good),
         "hostile_events": hostile,
@@ -498,6 +501,12 @@ def write(results: dict[str, Any], out: Path) -> None:
 @click.option("--bootstrap", default=None, help="Use this broker instead of starting one.")
 @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True)
 @click.option(
+    "--kinds",
+    default=",".join(HOSTILE_KINDS),
+    show_default=True,
+    help="Hostile kinds the flood takes in turn, comma-separated.",
+)
+@click.option(
     "--costs",
     is_flag=True,
     help="Only time the dead-letter path per hostile kind in this process (no Kafka).",
@@ -510,6 +519,7 @@ def main(
     core: int,
     bootstrap: str | None,
     out: Path,
+    kinds: str,
     costs: bool,
 ) -> None:
     """Good-event throughput of one worker alone and under a flood of hostile records."""
@@ -524,6 +534,7 @@ def main(
         rounds=rounds,
         core=None if core < 0 else core,
         bootstrap=bootstrap,
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
     )
     results = run_flood(config)
     write(results, out)

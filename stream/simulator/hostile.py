@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -68,19 +68,25 @@ def hostile(record: HistoryRecord, kind: str, rng: random.Random, *, serial: int
 
 
 def flood(
-    records: Iterable[HistoryRecord], hostile_per_good: float, rng: random.Random
+    records: Iterable[HistoryRecord],
+    hostile_per_good: float,
+    rng: random.Random,
+    kinds: Sequence[str] = HOSTILE_KINDS,
 ) -> Iterator[tuple[Produced, bool]]:
     """Every record as ``((topic, key, JSON bytes), True)``, interleaved evenly with
-    ``hostile_per_good`` hostile ones per good one as ``(..., False)``, kinds in turn.
+    ``hostile_per_good`` hostile ones per good one as ``(..., False)``, ``kinds`` in turn.
     """
     if hostile_per_good < 0:
         raise ValueError(f"hostile_per_good must be >= 0, got {hostile_per_good}")
+    unknown = sorted(set(kinds) - set(HOSTILE_KINDS))
+    if not kinds or unknown:
+        raise ValueError(f"hostile kinds must be some of {', '.join(HOSTILE_KINDS)}: {unknown}")
     credit, serial = 0.0, 0
     for record in records:
         yield (record.topic, record.key, orjson.dumps(record.value)), True
         credit += hostile_per_good
         while credit >= 1.0:
             credit -= 1.0
-            kind = HOSTILE_KINDS[serial % len(HOSTILE_KINDS)]
+            kind = kinds[serial % len(kinds)]
             yield hostile(record, kind, rng, serial=serial), False
             serial += 1

@@ -56,3 +56,20 @@ def test_the_flood_is_the_same_for_the_same_seed(records: list[HistoryRecord]) -
     assert list(flood(records, 1.0, random.Random(9))) == list(
         flood(records, 1.0, random.Random(9))
     )
+
+
+def test_a_flood_of_chosen_kinds_takes_only_those(records: list[HistoryRecord]) -> None:
+    out = list(flood(records[:40], 1.0, random.Random(3), kinds=("empty", "garbage")))
+    hostile_values = [value for (_, _, value), is_good in out if not is_good]
+
+    assert len(hostile_values) == 40
+    assert hostile_values[0::2] == [b""] * 20  # empty, garbage, empty, ...
+    assert all(value for value in hostile_values[1::2])
+
+
+@pytest.mark.parametrize("kinds", [(), ("polite",)])
+def test_a_flood_of_no_or_unknown_kinds_is_refused(
+    records: list[HistoryRecord], kinds: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValueError, match="hostile kinds must be some of"):
+        list(flood(records, 1.0, random.Random(3), kinds=kinds))
