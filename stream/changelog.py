@@ -18,12 +18,11 @@ and drops the rest:
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger(__name__)
+from stream.outlets import watch_delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +63,7 @@ class ChangelogQueue:
                 delivery = await producer.send(
                     record.topic, record.key, record.value, record.partition, None, None
                 )
-                asyncio.ensure_future(delivery).add_done_callback(_logged_if_failed)
+                watch_delivery(delivery, record.topic)
                 self._records.popleft()
                 sent += 1
         return sent
-
-
-def _logged_if_failed(delivery: asyncio.Future[Any]) -> None:
-    if not delivery.cancelled() and delivery.exception() is not None:
-        log.error("a state record was not delivered to its changelog: %r", delivery.exception())

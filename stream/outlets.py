@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +49,20 @@ class Outlet:
     ) -> asyncio.Future[Any]:
         producer = self.topic.app.producer
         sent = await producer.send(self.name, key, value, partition, None, headers)
-        delivery = asyncio.ensure_future(sent)  # aiokafka's future, typed as an awaitable
-        delivery.add_done_callback(self._delivered)
-        return delivery
+        return watch_delivery(sent, self.name)
 
-    def _delivered(self, delivery: asyncio.Future[Any]) -> None:
-        if not delivery.cancelled() and delivery.exception() is not None:
-            log.error("a record for %s was not delivered: %r", self.name, delivery.exception())
+
+def watch_delivery(sent: Awaitable[Any], topic: str) -> asyncio.Future[Any]:
+    """The producer's delivery future for a record, logged at ERROR if the broker never takes
+    it (after the producer's own retries): nobody else awaits most of them."""
+    delivery = asyncio.ensure_future(sent)  # aiokafka's future, typed as an awaitable
+
+    def delivered(done: asyncio.Future[Any]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            log.error("a record for %s was not delivered: %r", topic, done.exception())
+
+    delivery.add_done_callback(delivered)
+    return delivery
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ at a time, and keeps what the producer did not take."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
 import pytest
 
 from stream.changelog import ChangelogQueue, ChangelogRecord
+from stream.outlets import watch_delivery
 
 
 class Producer:
@@ -73,3 +76,16 @@ def test_a_record_the_producer_refused_stays_queued_with_those_after_it() -> Non
     producer.fail_on = None
     assert asyncio.run(queue.drain(producer)) == 2
     assert [key for key, _ in producer.sent] == [b"a", b"b", b"c"]
+
+
+def test_a_record_the_broker_never_took_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    async def refused() -> None:
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivery = watch_delivery(sent, "book-changelog")
+        sent.set_exception(RuntimeError("KafkaTimeoutError"))
+        with contextlib.suppress(RuntimeError):
+            await delivery
+
+    with caplog.at_level(logging.ERROR, logger="stream.outlets"):
+        asyncio.run(refused())
+    assert "a record for book-changelog was not delivered" in caplog.text
