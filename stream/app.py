@@ -138,8 +138,9 @@ def create_app(
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_linger=PRODUCER_LINGER_SECONDS,
     )
-    # The state flush at each commit queues one record per changed key; Faust holds back all
-    # consumption while more than 100 are queued, which turned every commit into a stall.
+    # Faust holds back all consumption while more than 100 records wait in its producer buffer.
+    # The worker's own records bypass it (``stream.outlets``, ``stream.changelog``); what still
+    # goes through it (the registry's changelog) must not stall the stream either.
     app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
     topics = declare_topics(app, settings)
     outlets = Outlets.of(topics)
