@@ -89,3 +89,65 @@ def test_a_record_the_broker_never_took_is_logged(caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.ERROR, logger="stream.outlets"):
         asyncio.run(refused())
     assert "a record for book-changelog was not delivered" in caplog.text
+
+
+class Builder:
+    """Stands for aiokafka's ``BatchBuilder``: holds ``size`` records, then is full."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.records: list[tuple[bytes, bytes | None]] = []
+
+    def append(self, *, key: bytes, value: bytes | None, timestamp: Any) -> object | None:
+        if len(self.records) >= self.size:
+            return None
+        self.records.append((key, value))
+        return object()
+
+
+class BatchingProducer:
+    """Faust's producer with aiokafka's underneath (``_producer``): batches per partition."""
+
+    def __init__(self, batch_size: int = 2, fail_on_batch: int | None = None) -> None:
+        self._producer = self
+        self.batch_size = batch_size
+        self.fail_on_batch = fail_on_batch
+        self.batches: list[tuple[str, int, list[bytes]]] = []
+
+    def create_batch(self) -> Builder:
+        return Builder(self.batch_size)
+
+    async def send_batch(self, batch: Builder, topic: str, *, partition: int) -> Any:
+        if len(self.batches) == self.fail_on_batch:
+            raise RuntimeError("producer stopped")
+        self.batches.append((topic, partition, [key for key, _ in batch.records]))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+
+def on(partition: int, key: str) -> ChangelogRecord:
+    return ChangelogRecord("book-changelog", partition, key.encode(), b"1")
+
+
+def test_records_go_in_one_batch_per_partition_in_queue_order() -> None:
+    queue, producer = ChangelogQueue(), BatchingProducer(batch_size=2)
+    for partition, key in [(0, "a"), (1, "b"), (0, "c"), (0, "a"), (1, "d")]:
+        queue.put(on(partition, key))
+    assert asyncio.run(queue.drain(producer)) == 5
+    assert producer.batches == [
+        ("book-changelog", 0, [b"a", b"c"]),  # full: sent before the next record of partition 0
+        ("book-changelog", 0, [b"a"]),
+        ("book-changelog", 1, [b"b", b"d"]),
+    ]
+    assert len(queue) == 0
+
+
+def test_records_of_a_batch_the_producer_refused_stay_queued_in_order() -> None:
+    queue, producer = ChangelogQueue(), BatchingProducer(batch_size=10, fail_on_batch=1)
+    for partition, key in [(0, "a"), (1, "b"), (0, "c"), (1, "d")]:
+        queue.put(on(partition, key))
+    with pytest.raises(RuntimeError):
+        asyncio.run(queue.drain(producer))
+    assert producer.batches == [("book-changelog", 0, [b"a", b"c"])]
+    assert [r.key for r in queue._records] == [b"b", b"d"]
