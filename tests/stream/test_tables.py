@@ -9,12 +9,12 @@ from typing import Any
 import faust
 import orjson
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from models.book_repair import repair_books
 from stream.admin import TopicSpec, delete_topics, ensure_topics
 from stream.tables import StateTables, changelog_key, declare_state_tables
-from tests.helpers import consume, unique_name
+from tests.helpers import consume, unique_name, wait_for
 
 
 def _state(broker: str = "kafka://127.0.0.1:9") -> tuple[faust.App, StateTables]:
@@ -91,16 +91,17 @@ def test_a_key_is_written_to_the_changelog_as_faust_writes_it() -> None:
 
 
 def changelog_records(broker: str, topic: str, count: int) -> list[Any]:
-    """The first ``count`` records of a changelog topic, read from its beginning."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=broker,
-        group_id=unique_name("tables-test"),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
+    """The first ``count`` records of a changelog topic, read from its beginning.
+
+    Its partitions are assigned, not subscribed to: a group joined before the consumer had the
+    topic's metadata was assigned nothing (seen on a loaded machine).
+    """
+    consumer = KafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
     try:
+        partitions = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=30.0)
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
         return consume(consumer, count, timeout=30.0)
     finally:
         consumer.close()
