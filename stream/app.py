@@ -137,6 +137,7 @@ def create_app(
         # lender book, and Faust's producer buffer then holds back consumption).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_linger=PRODUCER_LINGER_SECONDS,
+        consumer_max_fetch_size=kafka.fetch_bytes_per_partition,
     )
     # Faust holds back all consumption while more than 100 records wait in its producer buffer.
     # The worker's own records bypass it (``stream.outlets``, ``stream.changelog``); what still
