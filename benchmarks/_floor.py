@@ -6,7 +6,7 @@ before a single event is decoded or scored, so the worker's rate can be read aga
 as against the bare consumer. Run as a child process (``python -m benchmarks._floor``), pinned
 like the worker; it prints one JSON line: events read, seconds from the first event to the
 last, the rate, and the CPU seconds the process spent meanwhile. Same transport settings as the
-worker (``stream.app``): TLS/SASL from ``[kafka]``, uvloop, an in-memory store.
+worker (``stream.app.new_faust_app``: fetch size, TLS/SASL from ``[kafka]``, memory store), uvloop.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import faust
 from faust.types import StreamT
 
 from stream.agents._batching import arrived
-from stream.security import faust_credentials
+from stream.app import new_faust_app
 from stream.settings import WorkerSettings
 
 #: Give up when nothing new arrives for this long (the topics hold fewer records than asked).
@@ -61,19 +61,10 @@ class Tally:
 
 def floor_app(bootstrap: str, topics: list[str], tally: Tally, datadir: str) -> faust.App:
     """A Faust app with one agent per topic that batches and acks events like the worker."""
-    settings = WorkerSettings()
-    app = faust.App(
-        f"fenghuo-bench-floor-{uuid.uuid4().hex[:8]}",
-        broker=f"kafka://{bootstrap}",
-        broker_credentials=faust_credentials(settings.kafka),
-        datadir=datadir,
-        key_serializer="raw",
-        value_serializer="raw",
-        store="memory://",
-        web_enabled=False,
-        autodiscover=False,
-        consumer_auto_offset_reset="earliest",
-    )
+    configured = WorkerSettings()  # the [kafka] security options, on the benchmark's broker
+    kafka = configured.kafka.model_copy(update={"bootstrap": bootstrap})
+    settings = configured.model_copy(update={"kafka": kafka})
+    app = new_faust_app(settings, f"fenghuo-bench-floor-{uuid.uuid4().hex[:8]}", datadir=datadir)
     for name in topics:
         topic = app.topic(name, key_serializer="raw", value_serializer="raw")
 

@@ -113,32 +113,10 @@ def create_app(
     monitor: DriftMonitor | None = None
     if engine is None:
         engine, monitor = build_worker_engine(settings)
-    kafka = settings.kafka
-    datadir = resolve(settings.data_dir) / kafka.app_id
+    datadir = resolve(settings.data_dir) / settings.kafka.app_id
     # Faust creates the folder itself but not its parents (a fresh checkout has no var/worker).
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        kafka.app_id,
-        broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
-        broker_credentials=_credentials(settings),
-        datadir=str(datadir),
-        key_serializer="raw",
-        value_serializer="raw",
-        store="memory://",
-        web_enabled=False,
-        autodiscover=False,
-        topic_partitions=kafka.topics.loans.partitions,
-        topic_replication_factor=kafka.replication_factor,
-        consumer_auto_offset_reset="earliest",
-        processing_guarantee="at_least_once",
-        table_standby_replicas=0,
-        # State and re-keyed events are many small-to-large records: batch them per request
-        # instead of paying a broker round trip for each (the default 16 KiB batch holds one
-        # lender book, and Faust's producer buffer then holds back consumption).
-        producer_max_batch_size=PRODUCER_BATCH_BYTES,
-        producer_linger=PRODUCER_LINGER_SECONDS,
-        consumer_max_fetch_size=kafka.fetch_bytes_per_partition,
-    )
+    app = new_faust_app(settings, settings.kafka.app_id, datadir=str(datadir))
     # Faust holds back all consumption while more than 100 records wait in its producer buffer.
     # The worker's own records bypass it (``stream.outlets``, ``stream.changelog``); what still
     # goes through it (the registry's changelog) must not stall the stream either.
@@ -174,6 +152,37 @@ def create_app(
 
     app.fenghuo = ctx  # type: ignore[attr-defined]
     return app
+
+
+def new_faust_app(settings: WorkerSettings, app_id: str, *, datadir: str) -> faust.App:
+    """A bare Faust app with the worker's transport and processing settings, no agents.
+
+    The worker builds on it (``create_app``), and so does the benchmark's framework floor, so
+    both read the broker the same way.
+    """
+    kafka = settings.kafka
+    return faust.App(
+        app_id,
+        broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
+        broker_credentials=_credentials(settings),
+        datadir=datadir,
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_partitions=kafka.topics.loans.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        table_standby_replicas=0,
+        # State and re-keyed events are many small-to-large records: batch them per request
+        # instead of paying a broker round trip for each (the default 16 KiB batch holds one
+        # lender book).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_linger=PRODUCER_LINGER_SECONDS,
+        consumer_max_fetch_size=kafka.fetch_bytes_per_partition,
+    )
 
 
 def drain_before_commits(producer: Any, changelog: ChangelogQueue) -> None:

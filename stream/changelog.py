@@ -52,11 +52,11 @@ class ChangelogQueue:
         """Hand every queued record to ``producer`` (Faust's transport producer); how many.
 
         Records go as one batch per changelog partition (``create_batch``/``send_batch`` of
-        the aiokafka producer underneath: one metadata check and one delivery future a batch,
-        not a record), in queue order within each partition, which is all a key's order needs
-        (a key always goes to one partition). A record leaves the queue only once the producer
-        took its batch: if a send raises (the producer stopped), the records not yet taken stay
-        queued, in order, for the next drain.
+        the aiokafka producer under Faust's: one metadata check and one delivery future a
+        batch, not a record), in queue order within each partition, which is all a key's
+        order needs (a key always goes to one partition). A record leaves the queue only once
+        the producer took its batch: if a send raises (the producer stopped), the records not
+        yet taken stay queued, in order, for the next drain.
         """
         if self._draining is None:
             self._draining = asyncio.Lock()
@@ -64,40 +64,21 @@ class ChangelogQueue:
         async with self._draining:
             while self._records:
                 records = list(self._records)
-                taken = _Taken(len(records))
+                taken: set[int] = set()
                 try:
                     await _send(producer, records, taken)
                 finally:
                     for _ in records:
                         self._records.popleft()
-                    self._records.extendleft(reversed(taken.left(records)))
+                    left = [r for i, r in enumerate(records) if i not in taken]
+                    self._records.extendleft(reversed(left))
                 sent += len(records)
         return sent
 
 
-class _Taken:
-    """Which records of one drain the producer took."""
-
-    def __init__(self, count: int) -> None:
-        self.flags = bytearray(count)
-
-    def mark(self, indexes: list[int]) -> None:
-        for i in indexes:
-            self.flags[i] = 1
-
-    def left(self, records: list[ChangelogRecord]) -> list[ChangelogRecord]:
-        return [r for r, took in zip(records, self.flags, strict=True) if not took]
-
-
-async def _send(producer: Any, records: list[ChangelogRecord], taken: _Taken) -> None:
-    """Send ``records`` in batches per (topic, partition), marking what the producer took."""
-    client = getattr(producer, "_producer", None)  # aiokafka's, once Faust's has started
-    if client is None or not hasattr(client, "create_batch"):
-        for i, r in enumerate(records):
-            delivery = await producer.send(r.topic, r.key, r.value, r.partition, None, None)
-            watch_delivery(delivery, r.topic)
-            taken.mark([i])
-        return
+async def _send(producer: Any, records: list[ChangelogRecord], taken: set[int]) -> None:
+    """Send ``records`` in batches per (topic, partition); ``taken`` gets the indexes sent."""
+    client = producer._ensure_producer()  # aiokafka's under Faust's; raises before it started
     open_batches: dict[tuple[str, int], tuple[Any, list[int]]] = {}
     for i, r in enumerate(records):
         where = (r.topic, r.partition)
@@ -106,18 +87,17 @@ async def _send(producer: Any, records: list[ChangelogRecord], taken: _Taken) ->
             if batch is not None:  # full: send it, start the next one
                 await _send_batch(client, where, batch, taken)
             batch = open_batches[where] = (client.create_batch(), [])
-            if batch[0].append(key=r.key, value=r.value, timestamp=None) is None:
-                raise ValueError(f"a state record of {len(r.value or b'')} bytes fits no batch")
+            batch[0].append(key=r.key, value=r.value, timestamp=None)  # a first always fits
         batch[1].append(i)
     for where, batch in open_batches.items():
         await _send_batch(client, where, batch, taken)
 
 
 async def _send_batch(
-    client: Any, where: tuple[str, int], batch: tuple[Any, list[int]], taken: _Taken
+    client: Any, where: tuple[str, int], batch: tuple[Any, list[int]], taken: set[int]
 ) -> None:
     builder, indexes = batch
     topic, partition = where
     delivery = await client.send_batch(builder, topic, partition=partition)
     watch_delivery(delivery, topic)
-    taken.mark(indexes)
+    taken.update(indexes)

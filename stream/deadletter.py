@@ -187,7 +187,5 @@ class DeadLetterWriter:
 
     async def send(self, feed: str, letter: DeadLetter) -> None:
         self.log.note(feed, letter)
-        await self.topics[feed].send(
-            key=letter.key, value=letter.raw, headers=headers(letter), force=True
-        )
+        await self.topics[feed].send(key=letter.key, value=letter.raw, headers=headers(letter))
         self._counters[feed].inc()

@@ -30,7 +30,7 @@ Headers = list[tuple[str, bytes]]
 class Outlet:
     """Sends records to one topic through its app's producer, skipping Faust's buffer.
 
-    Same call as ``Topic.send(..., force=True)``; returns the delivery future (awaiting it
+    Keyword arguments as ``Topic.send``; returns the delivery future (awaiting it
     waits for the broker's acknowledgement).
     """
 
@@ -45,7 +45,6 @@ class Outlet:
         value: bytes | None,
         headers: Headers | None = None,
         partition: int | None = None,
-        force: bool = True,
     ) -> asyncio.Future[Any]:
         producer = self.topic.app.producer
         sent = await producer.send(self.name, key, value, partition, None, headers)

@@ -170,7 +170,6 @@ class AlertSink:
                     sent = await self.topic.send(
                         key=record.key.encode("utf-8"),
                         value=record.value.encode("utf-8"),
-                        force=True,
                     )
                 except Exception as exc:  # the rest waits for the relay, in order
                     log.warning(

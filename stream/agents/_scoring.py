@@ -117,7 +117,6 @@ async def send_finding(ctx: WorkerContext, finding: Finding, ingested: float) ->
         key=(finding.institution_id or "-").encode("utf-8"),
         value=orjson.dumps(finding.to_dict()),
         headers=[(INGESTED_AT, repr(ingested).encode())],
-        force=True,
     )
     ctx.metrics.findings.labels(str(finding.category)).inc()
 

@@ -22,7 +22,6 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             key=event.guarantor_id.encode("utf-8"),
             value=received.raw,
             headers=received.headers(),
-            force=True,
         )
 
     @app.agent(ctx.topics.feeds[str(Feed.GUARANTEES)], name="score_guarantees", concurrency=1)

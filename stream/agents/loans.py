@@ -23,7 +23,6 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             key=event.borrower_id.encode("utf-8"),
             value=received.raw,
             headers=received.headers(),
-            force=True,
         )
 
     @app.agent(ctx.topics.feeds[str(Feed.LOANS)], name="score_loans", concurrency=1)

@@ -71,7 +71,6 @@ def test_writer_produces_the_original_bytes_to_the_feed_dead_letter_topic() -> N
             "key": b"FJ-MC-0007",
             "value": b"\xff\x00garbage",
             "headers": headers(LETTER),
-            "force": True,
         }
     ]
 
