@@ -7,7 +7,9 @@ Resent events are recognised by id with a bounded memory per partition.
 
 The contract check (``models.contract.contract_errors``) clears valid events with a compiled
 validator in about 0.1 ms and judges what it rejects again with jsonschema, which gives the
-reason and has the last word, so the contracts stay the single source of truth.
+reason and has the last word, so the contracts stay the single source of truth. The reason
+names the first violation the judge finds: listing more makes it read the whole document
+(70 µs against 210 µs for a broken loan), and a flood of broken records pays that per record.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from models import Feed, FeedEvent, InvalidEvent, parse_event
 from models.contract import contract_errors
 
 log = logging.getLogger(__name__)
+
+#: Contract violations a dead letter's reason names (see the module docstring).
+CONTRACT_ERRORS_NAMED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,7 @@ def decode(
         return DeadLetter.of(f"not JSON: {exc}", raw, origin)
     event_id = doc.get("event_id") if isinstance(doc, dict) else None
     event_id = event_id if isinstance(event_id, str) else None
-    errors = contract_errors(feed, doc)
+    errors = contract_errors(feed, doc, limit=CONTRACT_ERRORS_NAMED)
     if errors:
         reason = f"breaks the {feed} contract: {'; '.join(errors)}"
         return DeadLetter.of(reason, raw, origin, event_id=event_id)

@@ -75,6 +75,17 @@ def test_bad_input_becomes_a_dead_letter_with_its_reason(raw: bytes, reason: str
     assert re.search(reason, letter.reason), letter.reason
 
 
+def test_a_contract_break_reason_names_the_first_violation_only() -> None:
+    raw = encode(loan(annual_rate="high", term_days="long", unexpected=True))
+
+    letter = decode(Feed.LOANS, raw, ORIGIN, max_bytes=MAX_BYTES)
+
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason.startswith("breaks the loans contract: ")
+    assert letter.reason.count("; ") == 0, letter.reason
+    assert len(contract_errors(Feed.LOANS, orjson.loads(raw))) == 3  # all three are there
+
+
 def test_dead_letter_keeps_the_original_bytes_and_origin() -> None:
     raw = encode(loan(days_past_due=30))
 
