@@ -12,6 +12,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from benchmarks._worker import Scrape, WorkerRun
 
+#: Topics a worker consumes (configured names; a run's suffix is added).
+SOURCES = ("institutions", "loans", "guarantees", "trades", "loans-by-borrower",
+           "guarantee-network", "findings")  # fmt: skip
 #: A scrape renders every metric of the worker; more often than this costs it ~10 % of its core.
 POLL_SECONDS = 1.0
 #: Metrics unchanged this long (and no lag) means done.

@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 
 from benchmarks import _feeds
-from benchmarks._drain import Drained, wait_drained
+from benchmarks._drain import SOURCES, Drained, wait_drained
 from benchmarks._latency import AlertTap, histogram_quantile, opened_latencies, percentile
 from benchmarks._machine import load_average, machine, pin_cores
 from benchmarks._profile import Sampler, render, summarise
@@ -39,9 +39,6 @@ from stream.simulator.producer import prepare_topics
 log = logging.getLogger(__name__)
 
 GIB = 1024**3
-#: Topics a worker consumes (configured names; the run's suffix is added).
-SOURCES = ("institutions", "loans", "guarantees", "trades", "loans-by-borrower",
-           "guarantee-network", "findings")  # fmt: skip
 TARGETS = {
     "events_per_second": 15_000,
     "ratio_to_ceiling": 0.5,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from benchmarks._paced_flood import paced_inputs, summarise
 from benchmarks.flood import (
     FloodConfig,
     _order,
@@ -49,6 +50,18 @@ def run_figures(kind: str, seconds: float, dead: int) -> dict[str, Any]:
     }
 
 
+def paced_figures(kind: str, rate: float) -> dict[str, Any]:
+    latency = {"p50": 0.03, "p95": 0.1, "p99": 0.2, "max": 0.3}
+    return {
+        "kind": kind,
+        "good_events_per_second": rate,
+        "catch_up_seconds": 0.4,
+        "first_stage_latency_seconds": latency,
+        "opened_alerts": 3,
+        "event_to_alert_seconds": latency,
+    }
+
+
 def test_the_table_shows_each_run_and_the_verdict() -> None:
     results = {
         "runs": [run_figures("baseline", 2.0, 0), run_figures("flood", 2.5, 100)],
@@ -61,8 +74,16 @@ def test_the_table_shows_each_run_and_the_verdict() -> None:
         "good_rate_ratio_of_medians": 0.8,
         "alerts_only_in_baseline": [],
         "alerts_only_in_flood": ["model_drift:-:loan_anomaly"],
+        "paced": {
+            "offered_good_events_per_second": 300.0,
+            "runs": [paced_figures("baseline", 299.5), paced_figures("flood", 296.5)],
+            "median_good_events_per_second": {"baseline": 299.5, "flood": 296.5},
+            "good_rate_ratio": 0.99,
+            "good_rate_holds": True,
+        },
         "verdict": {
             "good_rate_holds": True,
+            "good_rate_holds_saturated": True,
             "target_ratio": 0.8,
             "every_hostile_dead_lettered": True,
             "same_alerts": False,
@@ -72,7 +93,10 @@ def test_the_table_shows_each_run_and_the_verdict() -> None:
     table = render_flood(results)
 
     assert "2. flood" in table and "40.0" in table
-    assert "ratio of medians 0.8 (holds at >= 0.8: True)" in table
+    assert "ratio of medians 0.8 (saturated; at >= 0.8: True)" in table
+    assert "paced at 300 good events/s offered:" in table
+    assert "2. flood: 296.5 good ev/s, caught up 0.4 s after the last send" in table
+    assert "ratio 0.99 (holds at >= 0.8: True)" in table
     assert "only in flood: model_drift:-:loan_anomaly" in table
     assert "only in baseline" not in table
 
@@ -102,7 +126,10 @@ def test_the_costs_table_has_a_row_per_kind() -> None:
 def test_one_round_on_the_test_broker_dead_letters_every_hostile_record(
     kafka_broker: str,
 ) -> None:
-    results = run_flood(FloodConfig(events=300, rounds=1, core=None, bootstrap=kafka_broker))
+    config = FloodConfig(
+        events=300, rounds=1, core=None, bootstrap=kafka_broker, paced_rate=100, paced_seconds=6
+    )
+    results = run_flood(config)
 
     flooded = next(run for run in results["runs"] if run["kind"] == "flood")
     assert flooded["dead_letters"] == results["hostile_events"] == results["good_events"]
@@ -110,6 +137,39 @@ def test_one_round_on_the_test_broker_dead_letters_every_hostile_record(
     assert results["good_rate_ratio"] > 0
     assert results["config"]["bootstrap"] == "given"
     assert "empty" in results["dead_letter_costs"]
+    paced = results["paced"]
+    assert [run["kind"] for run in paced["runs"]] == ["baseline", "flood"]
+    for run in paced["runs"]:
+        assert run["good_events"] == 600 and run["good_events_per_second"] > 0
+        # every good loan was re-keyed by the first stage, and timed
+        assert run["rekeyed_loans"] == 400 and run["first_stage_latency_seconds"]["p50"] > 0
+    assert results["verdict"]["good_rate_holds"] == paced["good_rate_holds"]
+
+
+def test_paced_inputs_interleave_the_good_events_with_the_flood() -> None:
+    good, flooded, count = paced_inputs(FloodConfig(paced_rate=50, paced_seconds=4))
+
+    assert count == len(good) == 200
+    assert len(flooded) == 400
+    assert [m for m in flooded if not m.event_id.startswith("hostile-")] == good
+    assert len({m.event_id for m in flooded}) == 400
+
+
+def test_paced_runs_hold_when_the_flood_keeps_the_median_good_rate() -> None:
+    runs = [
+        {"kind": "baseline", "good_events_per_second": 300.0},
+        {"kind": "flood", "good_events_per_second": 297.0},
+        {"kind": "flood", "good_events_per_second": 150.0},
+        {"kind": "baseline", "good_events_per_second": 299.0},
+        {"kind": "flood", "good_events_per_second": 296.0},
+    ]
+
+    assert summarise(runs, 0.8) == {
+        "median_good_events_per_second": {"baseline": 299.5, "flood": 296.0},
+        "good_rate_ratio": 0.988,
+        "good_rate_holds": True,
+    }
+    assert not summarise(runs[:3:2], 0.8)["good_rate_holds"]  # 150 against 300
 
 
 def test_bench_flood_is_wired_to_the_flood_benchmark() -> None:
