@@ -96,7 +96,7 @@ class FloodConfig:
     #: Good events a second in the paced runs (``benchmarks._paced_flood``); 0: none.
     paced_rate: float = 300.0
     #: How long the good events of a paced run take to send at ``paced_rate``.
-    paced_seconds: float = 20.0
+    paced_seconds: float = 40.0
     #: Pairs of paced runs (baseline, flood, flood, baseline, ...).
     paced_rounds: int = 1
 
@@ -571,7 +571,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     help="Good events a second offered in the paced runs (0: no paced runs).",
 )
 @click.option(
-    "--paced-seconds", default=20.0, show_default=True, help="Length of a paced run's sending."
+    "--paced-seconds", default=40.0, show_default=True, help="Length of a paced run's sending."
 )
 @click.option(
     "--paced-rounds", default=1, show_default=True, help="Pairs of paced runs (baseline, flood)."

