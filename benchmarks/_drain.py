@@ -116,3 +116,24 @@ def wait_drained(
         f"not drained within {timeout:.0f} s: {consumed:.0f} of {feed_events} feed events "
         f"consumed, {total:.0f} messages processed"
     )
+
+
+def wait_run_drained(
+    workers: Sequence[WorkerRun],
+    *,
+    bootstrap: str,
+    suffix: str,
+    feed_events: int,
+    timeout: float,
+    started: float = 0.0,
+) -> Drained:
+    """``wait_drained`` for the workers of one run: their group, the run's source topics."""
+    return wait_drained(
+        workers,
+        bootstrap=bootstrap,
+        group=workers[0].app_id,
+        topics=[name + suffix for name in SOURCES],
+        feed_events=feed_events,
+        timeout=timeout,
+        started=started,
+    )

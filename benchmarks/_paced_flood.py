@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from benchmarks import _feeds
-from benchmarks._drain import SOURCES, wait_drained
+from benchmarks._drain import wait_run_drained
 from benchmarks._latency import AlertTap, opened_latencies, percentile
 from benchmarks._worker import WorkerRun
 from stream.settings import WorkerSettings
@@ -77,11 +77,10 @@ def paced_run(
         began = time.time()
         paced = _feeds.paced(bootstrap, topics, messages, rate=rate)
         sent_last = time.time()
-        drained = wait_drained(
+        drained = wait_run_drained(
             [worker],
             bootstrap=bootstrap,
-            group=worker.app_id,
-            topics=[name + suffix for name in SOURCES],
+            suffix=suffix,
             feed_events=len(messages),
             timeout=config.timeout,
             started=began,

@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 
 from benchmarks import _feeds
-from benchmarks._drain import SOURCES, Drained, wait_drained
+from benchmarks._drain import Drained, wait_run_drained
 from benchmarks._latency import AlertTap, histogram_quantile, opened_latencies, percentile
 from benchmarks._machine import load_average, machine, pin_cores
 from benchmarks._profile import Sampler, render, summarise
@@ -153,11 +153,10 @@ class _Bench:
     def drain(
         self, workers: list[WorkerRun], suffix: str, events: int, started: float = 0.0
     ) -> Drained:
-        return wait_drained(
+        return wait_run_drained(
             workers,
             bootstrap=self.bootstrap,
-            group=workers[0].app_id,
-            topics=[name + suffix for name in SOURCES],
+            suffix=suffix,
             feed_events=events,
             timeout=self.config.timeout,
             started=started,

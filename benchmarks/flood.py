@@ -52,7 +52,7 @@ from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from benchmarks import _feeds, _paced_flood
-from benchmarks._drain import SOURCES, wait_drained
+from benchmarks._drain import wait_run_drained
 from benchmarks._machine import load_average, machine, pin_cores
 from benchmarks._worker import WorkerRun
 from models import Feed
@@ -400,11 +400,10 @@ def _run(
         worker.wait_ready()
         ready = time.time()
         cpu_at_ready = worker.cpu_now()
-        drained = wait_drained(
+        drained = wait_run_drained(
             [worker],
             bootstrap=bootstrap,
-            group=worker.app_id,
-            topics=[name + suffix for name in SOURCES],
+            suffix=suffix,
             feed_events=len(messages),
             timeout=config.timeout,
             started=ready,

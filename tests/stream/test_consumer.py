@@ -58,6 +58,19 @@ def deliver(made: DeliveringConsumer, message: str) -> Any:
     return callback(message)
 
 
+async def hand_over_without_room(
+    made: DeliveringConsumer, streams: Streams, message: str
+) -> asyncio.Future[Any]:
+    """A hand-over started while the streams have no room: begun, waiting."""
+    streams.room.clear()
+    waiting = asyncio.ensure_future(
+        made.wait_first(deliver(made, message), made.suspend_flow.wait())
+    )
+    await asyncio.sleep(0.05)
+    assert streams.started == [message] and not waiting.done()
+    return waiting
+
+
 def tasks_created(loop: asyncio.AbstractEventLoop) -> list[int]:
     """A counter of the tasks the loop creates from now on."""
     created = [0]
@@ -96,13 +109,8 @@ def test_a_hand_over_that_must_wait_finishes_once_when_there_is_room(
 ) -> None:
     async def scenario() -> None:
         made, streams = consumer(tmp_path)
-        streams.room.clear()
+        waiting = await hand_over_without_room(made, streams, "m2")
 
-        waiting = asyncio.ensure_future(
-            made.wait_first(deliver(made, "m2"), made.suspend_flow.wait())
-        )
-        await asyncio.sleep(0.05)
-        assert streams.started == ["m2"] and not waiting.done()
         streams.room.set()
         result = await asyncio.wait_for(waiting, 5)
 
@@ -117,12 +125,8 @@ def test_a_waiting_hand_over_is_interrupted_when_the_flow_is_suspended(
 ) -> None:
     async def scenario() -> None:
         made, streams = consumer(tmp_path)
-        streams.room.clear()
+        waiting = await hand_over_without_room(made, streams, "m3")
 
-        waiting = asyncio.ensure_future(
-            made.wait_first(deliver(made, "m3"), made.suspend_flow.wait())
-        )
-        await asyncio.sleep(0.05)
         made.suspend_flow.set()
         await asyncio.wait_for(waiting, 5)
         await asyncio.sleep(0)
