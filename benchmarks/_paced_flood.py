@@ -35,6 +35,11 @@ from stream.simulator.producer import prepare_topics
 if TYPE_CHECKING:
     from benchmarks.flood import FloodConfig
 
+#: Event ids given to the hostile records (they may have none of their own).
+HOSTILE_ID = "hostile-"
+#: How long the taps may take, after the worker drained, to read every re-keyed loan.
+TAP_SECONDS = 15.0
+
 
 def paced_inputs(config: FloodConfig) -> tuple[list[_feeds.Message], list[_feeds.Message], int]:
     """(baseline messages, flood messages, good events): ``paced_rate`` x ``paced_seconds``."""
@@ -44,7 +49,7 @@ def paced_inputs(config: FloodConfig) -> tuple[list[_feeds.Message], list[_feeds
     mixed = list(flood(records, config.hostile_per_good, rng, kinds=config.kinds))
     messages, good = [], []
     for n, ((topic, key, value), is_good) in enumerate(mixed):
-        event_id = str(orjson.loads(value)["event_id"]) if is_good else f"hostile-{n}"
+        event_id = str(orjson.loads(value)["event_id"]) if is_good else f"{HOSTILE_ID}{n}"
         message = _feeds.Message(topic, key.encode(), value, event_id)
         messages.append(message)
         if is_good:
@@ -85,12 +90,25 @@ def paced_run(
             timeout=config.timeout,
             started=began,
         )
-        time.sleep(1.0)  # the last records reach the taps
+        loans = sum(1 for m in messages if m.feed == "loans" and not _hostile(m))
+        _wait_until(lambda: len(rekeyed.records) >= loans, seconds=TAP_SECONDS)
+        time.sleep(1.0)  # the last alerts reach their tap
     finally:
         alerts.stop()
         rekeyed.stop()
         worker.stop()
     return _figures(kind, good, began, sent_last, drained.last, paced, alerts, rekeyed, worker)
+
+
+def _hostile(message: _feeds.Message) -> bool:
+    return message.event_id.startswith(HOSTILE_ID)
+
+
+def _wait_until(condition: Callable[[], bool], *, seconds: float) -> None:
+    """Poll ``condition`` for up to ``seconds`` (a tap thread on a busy machine may lag)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _figures(
