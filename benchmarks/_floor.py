@@ -4,9 +4,12 @@ The worker runs on faust-streaming; this measures what Faust's own per-message p
 ``Message`` and ``Event`` objects, the stream, the acks, the worker's batching) allows one core
 before a single event is decoded or scored, so the worker's rate can be read against it as well
 as against the bare consumer. Run as a child process (``python -m benchmarks._floor``), pinned
-like the worker; it prints one JSON line: events read, seconds from the first event to the
-last, the rate, and the CPU seconds the process spent meanwhile. Same transport settings as the
-worker (``stream.app.new_faust_app``: fetch size, TLS/SASL from ``[kafka]``, memory store), uvloop.
+like the worker; it prints one JSON line: events read, seconds from the partitions' assignment
+(the moment the worker's own clock starts, "ready") to the last event, the rate, and the CPU
+seconds the process spent meanwhile. Not from the first event an agent sees: the consumer hands
+messages over in place (``stream.consumer``), so by then hundreds may already be read, unclocked.
+Same transport settings as the worker (``stream.app.new_faust_app``: fetch size, TLS/SASL from
+``[kafka]``, memory store), uvloop.
 """
 
 from __future__ import annotations
@@ -42,12 +45,15 @@ class Tally:
     last: float = 0.0
     cpu_at_first: float = 0.0
 
+    def start(self) -> None:
+        """Start the clocks (once): the partitions are assigned, reading begins."""
+        if not self.first:
+            self.first, self.cpu_at_first = time.monotonic(), time.process_time()
+
     def add(self, count: int) -> None:
-        now = time.monotonic()
-        if not self.read:
-            self.first, self.cpu_at_first = now, time.process_time()
+        self.start()
         self.read += count
-        self.last = now
+        self.last = time.monotonic()
 
     def result(self) -> dict[str, Any]:
         seconds = self.last - self.first
@@ -55,7 +61,7 @@ class Tally:
             "events": self.read,
             "seconds": round(seconds, 3),
             "events_per_second": round(self.read / seconds, 1) if seconds > 0 else None,
-            "cpu_seconds": round(time.process_time() - self.cpu_at_first, 2) if self.read else None,
+            "cpu_seconds": round(time.process_time() - self.cpu_at_first, 3) if self.read else None,
         }
 
 
@@ -73,6 +79,11 @@ def floor_app(bootstrap: str, topics: list[str], tally: Tally, datadir: str) -> 
                 tally.add(len(batch))
 
         app.agent(topic, name=f"floor-{name}", concurrency=1)(read)
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # faust types it as sync
+    async def assigned(sender: faust.App, **_: Any) -> None:
+        tally.start()
+
     return app
 
 

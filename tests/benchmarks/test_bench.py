@@ -5,11 +5,13 @@ results document with every figure filled. Nothing here asserts a speed.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from benchmarks._floor import Tally
 from fenghuo.cli import main
 
 pytestmark = pytest.mark.kafka
@@ -38,3 +40,15 @@ def test_bench_writes_the_ceiling_the_floor_and_the_worker_rate(
     assert "one worker, sustained" in result.output
     assert "Faust agents doing nothing (floor)" in result.output
     assert doc["verdict"]["events_per_second"]["framework_floor"] == floor["events_per_second"]
+
+
+def test_the_floor_clock_starts_at_the_assignment_not_at_the_first_batch() -> None:
+    tally = Tally(expected=10)
+    tally.start()
+    started = tally.first
+    time.sleep(0.02)
+    tally.add(10)  # the first batch, after events already read in place
+    tally.start()  # a later rebalance does not restart the clocks
+
+    assert tally.first == started
+    assert tally.result()["seconds"] >= 0.02
