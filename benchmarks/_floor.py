@@ -6,8 +6,8 @@ before a single event is decoded or scored, so the worker's rate can be read aga
 as against the bare consumer. Run as a child process (``python -m benchmarks._floor``), pinned
 like the worker; it prints one JSON line: events read, seconds from the partitions' assignment
 (the moment the worker's own clock starts, "ready") to the last event, the rate, and the CPU
-seconds the process spent meanwhile. Not from the first event an agent sees: the consumer hands
-messages over in place (``stream.consumer``), so by then hundreds may already be read, unclocked.
+seconds the process spent meanwhile. Not from the first batch an agent sees: by then the
+consumer may have read many messages into the streams' buffers, unclocked.
 Same transport settings as the worker (``stream.app.new_faust_app``: fetch size, TLS/SASL from
 ``[kafka]``, memory store), uvloop.
 """

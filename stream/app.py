@@ -24,7 +24,6 @@ from models.rules_file import load_rules
 from stream.agents import MODULES, AlertSink, WorkerContext
 from stream.changelog import ChangelogQueue
 from stream.codecs import RecentIds
-from stream.consumer import use_delivering_consumer
 from stream.deadletter import DeadLetterWriter
 from stream.metrics import StreamMetrics
 from stream.outlets import Outlets
@@ -162,7 +161,7 @@ def new_faust_app(settings: WorkerSettings, app_id: str, *, datadir: str) -> fau
     both read the broker the same way.
     """
     kafka = settings.kafka
-    app = faust.App(
+    return faust.App(
         app_id,
         broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
         broker_credentials=_credentials(settings),
@@ -184,8 +183,6 @@ def new_faust_app(settings: WorkerSettings, app_id: str, *, datadir: str) -> fau
         producer_linger=PRODUCER_LINGER_SECONDS,
         consumer_max_fetch_size=kafka.fetch_bytes_per_partition,
     )
-    use_delivering_consumer(app)
-    return app
 
 
 def drain_before_commits(producer: Any, changelog: ChangelogQueue) -> None:
